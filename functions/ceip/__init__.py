@@ -1,0 +1,1 @@
+"""ceip: Customer Experience Improvement Program endpoint (ingest, prevalence tables, privacy)."""

@@ -1,0 +1,1 @@
+"""IngestFunction: POST /v1/reports."""

@@ -1,0 +1,1 @@
+"""Infrastructure outside the Lambdas: the local stack and template helpers."""

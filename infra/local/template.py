@@ -1,0 +1,203 @@
+"""Read template.yaml (CloudFormation short-form tags included) and resolve what the local stack needs.
+
+The local stack creates what the template declares, so nothing here lists resources by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
+LOCAL_ACCOUNT = "123456789012"
+LOCAL_REGION = "us-east-1"
+
+_MULTI_ARG_TAGS = {"GetAtt"}
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """SafeLoader that turns !Ref, !Sub, !GetAtt ... into their long {"Ref": ...} forms."""
+
+
+def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix in _MULTI_ARG_TAGS:
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        loaded = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path} is not a template")
+    return loaded
+
+
+def local_physical_name(logical_id: str) -> str:
+    """Deterministic local name for a resource: 3 to 63 lower-case characters, valid for S3 and DynamoDB."""
+    return f"ceip-local-{logical_id.lower()}"[:63]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    """Upper-case method, or ANY."""
+    path: str | None
+    """/v1/reports or /v1/things/{id}; None for the $default route."""
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path is None else f"{self.method} {self.path}"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """Path parameters when this route takes the request, else None."""
+        if self.path is None:
+            return {}
+        if self.method not in ("ANY", method.upper()):
+            return None
+        pattern = re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
+        found = re.fullmatch(pattern, path)
+        return found.groupdict() if found else None
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    handler: str
+    environment: dict[str, str]
+    routes: tuple[Route, ...]
+    schedules: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    timeout_seconds: int = 15
+
+
+@dataclass
+class Template:
+    body: dict[str, Any]
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path = TEMPLATE_PATH) -> Template:
+        return cls(load_template(path))
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        return dict(self.body.get("Resources", {}))
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {lid: res for lid, res in self.resources.items() if res.get("Type") == resource_type}
+
+    def parameter(self, name: str) -> str:
+        if name in self.parameter_overrides:
+            return self.parameter_overrides[name]
+        return str(self.body.get("Parameters", {})[name].get("Default", ""))
+
+    # -- intrinsic functions, resolved to local names ---------------------------------------
+    def physical_name(self, logical_id: str) -> str:
+        if logical_id in self.body.get("Parameters", {}):
+            return self.parameter(logical_id)
+        pseudo = {
+            "AWS::Region": LOCAL_REGION,
+            "AWS::AccountId": LOCAL_ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": "ceip-local",
+        }
+        if logical_id in pseudo:
+            return pseudo[logical_id]
+        if logical_id not in self.resources:
+            raise KeyError(f"template has no resource or parameter {logical_id}")
+        return local_physical_name(logical_id)
+
+    def attribute(self, logical_id: str, attribute: str) -> str:
+        name = self.physical_name(logical_id)
+        kind = self.resources[logical_id]["Type"]
+        if attribute == "Arn":
+            service = {"AWS::S3::Bucket": "s3", "AWS::DynamoDB::Table": "dynamodb", "AWS::SQS::Queue": "sqs"}
+            svc = service.get(kind, "local")
+            if svc == "s3":
+                return f"arn:aws:s3:::{name}"
+            resource = f"table/{name}" if svc == "dynamodb" else name
+            return f"arn:aws:{svc}:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{resource}"
+        if attribute == "QueueUrl":
+            return name
+        return name
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            if set(value) == {"Ref"}:
+                return self.physical_name(str(value["Ref"]))
+            if set(value) == {"Fn::GetAtt"}:
+                target = value["Fn::GetAtt"]
+                logical_id, attribute = target if isinstance(target, list) else str(target).split(".", 1)
+                return self.attribute(logical_id, attribute)
+            if set(value) == {"Fn::Sub"}:
+                return self._substitute(value["Fn::Sub"])
+            if set(value) == {"Fn::Join"}:
+                separator, parts = value["Fn::Join"]
+                return str(separator).join(str(self.resolve(p)) for p in parts)
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+    def _substitute(self, spec: Any) -> str:
+        text, variables = (spec, {}) if isinstance(spec, str) else (spec[0], spec[1])
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(self.resolve(variables[name]))
+            if "." in name and not name.startswith("AWS::"):
+                logical_id, attribute = name.split(".", 1)
+                return self.attribute(logical_id, attribute)
+            return self.physical_name(name)
+
+        return re.sub(r"\$\{([^}!][^}]*)\}", replace, text)
+
+    # -- functions ----------------------------------------------------------------------------
+    def functions(self) -> list[FunctionSpec]:
+        globals_env = (
+            self.body.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        )
+        default_timeout = int(self.body.get("Globals", {}).get("Function", {}).get("Timeout", 15))
+        specs = []
+        for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
+            props = resource.get("Properties", {})
+            env = {**globals_env, **props.get("Environment", {}).get("Variables", {})}
+            routes: list[Route] = []
+            schedules: list[dict[str, Any]] = []
+            for event in props.get("Events", {}).values():
+                event_props = event.get("Properties", {}) or {}
+                if event.get("Type") == "HttpApi":
+                    path = event_props.get("Path")
+                    routes.append(Route(str(event_props.get("Method", "ANY")).upper(), path))
+                elif event.get("Type") in ("ScheduleV2", "Schedule"):
+                    schedules.append(self.resolve(event_props))
+            specs.append(
+                FunctionSpec(
+                    logical_id=logical_id,
+                    handler=str(props["Handler"]),
+                    environment={k: str(self.resolve(v)) for k, v in env.items()},
+                    routes=tuple(routes),
+                    schedules=tuple(schedules),
+                    timeout_seconds=int(props.get("Timeout", default_timeout)),
+                )
+            )
+        return specs

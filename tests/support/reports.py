@@ -1,0 +1,50 @@
+"""Builders of valid wire-format reports and batches for tests."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+EXAMPLE_BATCH = Path(__file__).resolve().parents[2] / "docs" / "examples" / "batch.json"
+
+
+def make_report(**overrides: Any) -> dict[str, Any]:
+    """A valid report with fresh ids; keyword arguments replace top-level fields."""
+    report: dict[str, Any] = {
+        "schema_version": 1,
+        "report_id": str(uuid.uuid4()),
+        "machine_id": str(uuid.uuid4()),
+        "product": {"id": "contoso.editor", "version": "12.0.4471"},
+        "created_at": (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "configuration": {
+            "processor_count": 8,
+            "network_connection_count": 2,
+            "os": {"family": "windows", "version": "10.0.22631"},
+            "hardware_features": {"bluetooth": True, "high_speed_usb": False},
+        },
+        "performance": {
+            "ui_response_ms": [12, 40, 18],
+            "problems": [{"id": "crash.mso.dll.0xc0000005", "kind": "program", "count": 3}],
+            "network_kbps": {"send": [1200], "receive": [980, 4100]},
+        },
+        "usage": {
+            "features": [{"id": "editor.spellcheck", "count": 14}],
+            "help_center_opens": 2,
+            "desktop_folder_count": 7,
+        },
+    }
+    report.update(copy.deepcopy(overrides))
+    return report
+
+
+def make_batch(count: int = 2, **overrides: Any) -> dict[str, Any]:
+    return {"reports": [make_report(**overrides) for _ in range(count)]}
+
+
+def example_batch() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(EXAMPLE_BATCH.read_text(encoding="utf-8"))
+    return loaded
