@@ -6,6 +6,7 @@ IAM) have no local meaning and are listed as skipped.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -55,10 +56,20 @@ def _queue(template: Template, logical_id: str, props: dict[str, Any]) -> str:
     return name
 
 
+def _secret(template: Template, logical_id: str, props: dict[str, Any]) -> str:
+    """A generated secret, as CloudFormation's GenerateSecretString would make it."""
+    name = template.physical_name(logical_id)
+    length = int(props.get("GenerateSecretString", {}).get("PasswordLength", 32))
+    value = props.get("SecretString") or secrets.token_urlsafe(length)[:length]
+    boto3.client("secretsmanager").create_secret(Name=name, SecretString=value)
+    return name
+
+
 CREATORS: dict[str, Creator] = {
     "AWS::S3::Bucket": _bucket,
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
+    "AWS::SecretsManager::Secret": _secret,
 }
 
 

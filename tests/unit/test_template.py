@@ -34,12 +34,39 @@ def test_every_function_policy_names_actions_and_resources_without_wildcards(tem
                 assert resource != "*", f"{logical_id}: wildcard resource"
 
 
-def test_ingest_may_only_put_raw_reports(template: Template) -> None:
-    ingest = template.resources["IngestFunction"]
-    (statement,) = statements(ingest)
-    assert statement["Effect"] == "Allow"
-    assert as_list(statement["Action"]) == ["s3:PutObject"]
-    assert template.resolve(statement["Resource"]) == "arn:aws:s3:::ceip-local-reportsbucket/reports/*"
+def grants(template: Template, logical_id: str) -> set[tuple[str, str]]:
+    """(action, resolved resource) pairs of a function's inline policy."""
+    pairs = set()
+    for statement in statements(template.resources[logical_id]):
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            for resource in as_list(template.resolve(statement["Resource"])):
+                pairs.add((action, resource))
+    return pairs
+
+
+def test_ingest_may_put_raw_reports_and_check_suppression_but_not_list_or_read_reports(
+    template: Template,
+) -> None:
+    assert grants(template, "IngestFunction") == {
+        ("s3:PutObject", "arn:aws:s3:::ceip-local-reportsbucket/reports/*"),
+        (
+            "dynamodb:BatchGetItem",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/ceip-local-suppressiontable",
+        ),
+        ("secretsmanager:GetSecretValue", "ceip-local-machinekeysecret"),
+    }
+
+
+def test_privacy_requests_api_only_reads_and_files_requests(template: Template) -> None:
+    tables = {
+        f"arn:aws:dynamodb:us-east-1:123456789012:table/ceip-local-{name}"
+        for name in ("privacyrequeststable", "suppressiontable")
+    }
+    assert grants(template, "PrivacyRequestsFunction") == {
+        *((action, table) for action in ("dynamodb:GetItem", "dynamodb:PutItem") for table in tables),
+        ("secretsmanager:GetSecretValue", "ceip-local-machinekeysecret"),
+    }
 
 
 def test_access_log_format_has_no_address_or_header_fields(template: Template) -> None:
@@ -79,3 +106,24 @@ def test_functions_deploy_on_arm64_with_python_312_or_newer(template: Template) 
     assert function_globals["Architectures"] == ["arm64"]
     major, minor = function_globals["Runtime"].removeprefix("python").split(".")
     assert (int(major), int(minor)) >= (3, 12)
+
+
+def test_only_the_purge_may_rewrite_or_delete_reports(template: Template) -> None:
+    rewriting = {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObjectVersion", "s3:ListBucketVersions"}
+    for logical_id in template.of_type("AWS::Serverless::Function"):
+        touching_reports = {
+            action
+            for action, resource in grants(template, logical_id)
+            if "reportsbucket" in resource and "/purge-state/" not in resource
+        }
+        if logical_id != "PurgeFunction":
+            assert not touching_reports & rewriting, logical_id
+    purge = grants(template, "PurgeFunction")
+    assert ("s3:DeleteObjectVersion", "arn:aws:s3:::ceip-local-reportsbucket/reports/*") in purge
+    assert all("reportsbucket" in r or "table/" in r or "secret" in r for _, r in purge)
+
+
+def test_purge_runs_daily_at_the_configured_hour_and_resumes_every_15_minutes(template: Template) -> None:
+    (purge,) = [f for f in template.functions() if f.logical_id == "PurgeFunction"]
+    expressions = {s["ScheduleExpression"] for s in purge.schedules}
+    assert expressions == {"cron(0 3 * * ? *)", "rate(15 minutes)"}

@@ -20,3 +20,11 @@ class RouteSpec:
 def allowed_methods(routes: tuple[RouteSpec, ...], path: str) -> frozenset[str]:
     """Methods a path supports; empty when no route has that path."""
     return frozenset().union(*(r.methods for r in routes if r.pattern.match(path)))
+
+
+PUBLIC_ROUTES: tuple[RouteSpec, ...] = (
+    RouteSpec("/v1/reports", frozenset({"POST"})),
+    RouteSpec("/v1/privacy/requests", frozenset({"POST"})),
+    RouteSpec("/v1/privacy/requests/{request_id}", frozenset({"GET"})),
+)
+"""Every route of the HTTP API: any handler's 404/405 fallback answers for all of them."""

@@ -12,24 +12,27 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ceip.api import body, problems
+from ceip.api.metrics import NAMESPACE, count_by_reason
 from ceip.api.problems import Problem, ProblemError
 from ceip.api.responses import install_fallbacks, json_response
-from ceip.api.routes import RouteSpec
+from ceip.api.routes import PUBLIC_ROUTES
 from ceip.api.schemas import BatchAccepted
+from ceip.datasubject.keyer import machine_keyer
+from ceip.datasubject.secret import SecretUnavailable
+from ceip.datasubject.suppression import SuppressionLookup, SuppressionUnavailable
 from ceip.ingest import service
 from ceip.ingest.settings import ingest_settings
 from ceip.storage.s3 import S3ObjectWriter, StorageUnavailable
 
-NAMESPACE = "ceip"
-ROUTES = (RouteSpec("/v1/reports", frozenset({"POST"})),)
+SERVICE = "ceip-ingest"
 
-logger = Logger(service="ceip-ingest")
-metrics = Metrics(namespace=NAMESPACE, service="ceip-ingest")
-tracer = Tracer(service="ceip-ingest")
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+tracer = Tracer(service=SERVICE)
 app = APIGatewayHttpResolver()
 
 
@@ -37,40 +40,44 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def count_rejections(reason_counts: dict[str, int], metric: str) -> None:
-    """One EMF record per reason; reasons are our own fixed codes, never client input."""
-    for reason, count in sorted(reason_counts.items()):
-        with single_metric(name=metric, unit=MetricUnit.Count, value=count, namespace=NAMESPACE) as m:
-            m.add_dimension(name="service", value="ceip-ingest")
-            m.add_dimension(name="reason", value=reason)
-
-
 def record_problem(problem: Problem) -> None:
     logger.info("request_rejected", code=problem.kind.code, status=problem.kind.status)
-    count_rejections({problem.kind.code: 1}, "RequestsRejected")
+    count_by_reason("RequestsRejected", {problem.kind.code: 1}, SERVICE)
 
 
-install_fallbacks(app, ROUTES, logger, record_problem)
+install_fallbacks(app, PUBLIC_ROUTES, logger, record_problem)
 
 
 @app.post("/v1/reports")
 def post_reports() -> Response[str]:
     payload = body.json_body(app.current_event.raw_event)
-    writer = S3ObjectWriter(ingest_settings().reports_bucket)
+    settings = ingest_settings()
     try:
-        result = service.ingest(payload, received_at=utc_now(), writer=writer)
+        result = service.ingest(
+            payload,
+            received_at=utc_now(),
+            writer=S3ObjectWriter(settings.reports_bucket),
+            suppression=SuppressionLookup(
+                settings.suppression_table, machine_keyer(settings.machine_key_secret_id)
+            ),
+        )
     except service.InvalidBatch as error:
         raise ProblemError(problems.INVALID_BATCH) from error
     except service.NoValidReport as error:
-        count_rejections(_reasons(error.rejected), "ReportsRejected")
+        count_by_reason("ReportsRejected", _reasons(error.rejected), SERVICE)
         raise ProblemError(
             problems.NO_VALID_REPORT, rejected=[r.as_dict() for r in error.rejected]
         ) from error
-    except StorageUnavailable as error:
-        logger.warning("storage_unavailable", error_type=str(error))
+    except (StorageUnavailable, SuppressionUnavailable, SecretUnavailable) as error:
+        # Without the suppression check we cannot keep the erasure promise: store nothing, ask to retry.
+        logger.warning("storage_unavailable", dependency=type(error).__name__, error_type=str(error))
         raise problems.retry_later() from error
-    metrics.add_metric(name="ReportsAccepted", unit=MetricUnit.Count, value=result.accepted)
-    count_rejections(_reasons(result.rejected), "ReportsRejected")
+    metrics.add_metric(
+        name="ReportsAccepted", unit=MetricUnit.Count, value=result.accepted - result.suppressed
+    )
+    if result.suppressed:
+        metrics.add_metric(name="ReportsSuppressed", unit=MetricUnit.Count, value=result.suppressed)
+    count_by_reason("ReportsRejected", _reasons(result.rejected), SERVICE)
     logger.info(
         "reports_stored", accepted=result.accepted, rejected=len(result.rejected), key=result.object_key
     )

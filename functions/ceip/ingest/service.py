@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ceip.ingest.ports import ObjectWriter
+from ceip.ingest.ports import ObjectWriter, SuppressionCheck
 from ceip.reports import limits
 from ceip.reports.validation import RejectedReport, validate_reports
 from ceip.storage import keys, report_codec
@@ -27,8 +27,12 @@ class NoValidReport(Exception):
 @dataclass(frozen=True, slots=True)
 class IngestResult:
     accepted: int
+    """Reports that passed validation: what the client is told, suppressed ones included."""
     rejected: tuple[RejectedReport, ...]
-    object_key: str
+    suppressed: int
+    """Valid reports dropped because their machine asked for erasure; never stored."""
+    object_key: str | None
+    """None when every valid report was suppressed and nothing was written."""
 
 
 def batch_items(payload: Any) -> list[Any]:
@@ -41,16 +45,25 @@ def batch_items(payload: Any) -> list[Any]:
     return items
 
 
-def ingest(payload: Any, *, received_at: datetime, writer: ObjectWriter) -> IngestResult:
+def ingest(
+    payload: Any, *, received_at: datetime, writer: ObjectWriter, suppression: SuppressionCheck
+) -> IngestResult:
     """Validate a batch and store its valid reports as one object, keyed by their content.
 
+    Reports of machines on the suppression list are dropped before anything is written; the client
+    gets its normal answer (it may have sent them before its user opted out).
     A client retrying the identical batch after a timeout produces the same key (within the same hour),
     so the retry replaces the first copy instead of adding a second one.
     """
     validation = validate_reports(batch_items(payload), now=received_at)
     if not validation.accepted:
         raise NoValidReport(validation.rejected)
-    lines = [report_codec.canonical_line(report) for report in validation.accepted]
+    suppressed = suppression.suppressed({str(r.machine_id) for r in validation.accepted})
+    kept = [r for r in validation.accepted if str(r.machine_id) not in suppressed]
+    dropped = len(validation.accepted) - len(kept)
+    if not kept:
+        return IngestResult(len(validation.accepted), validation.rejected, dropped, None)
+    lines = [report_codec.canonical_line(report) for report in kept]
     key = keys.report_object_key(received_at, report_codec.content_digest(lines))
     writer.put(key, report_codec.encode_lines(lines, received_at), content_type=STORED_CONTENT_TYPE)
-    return IngestResult(len(validation.accepted), validation.rejected, key)
+    return IngestResult(len(validation.accepted), validation.rejected, dropped, key)

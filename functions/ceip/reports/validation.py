@@ -98,17 +98,26 @@ def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
 
 
 KNOWN_LOCATIONS: frozenset[str] = frozenset(_field_names(Report, set()) | {"[key]"})
+"""Report field names: safe to repeat in an error location."""
 
 
-def sanitize_location(loc: Sequence[str | int]) -> tuple[str | int, ...]:
+def field_names(model: type[BaseModel]) -> frozenset[str]:
+    """Every field name of a model and the models nested in it: the locations safe to repeat."""
+    return frozenset(_field_names(model, set()) | {"[key]"})
+
+
+def sanitize_location(
+    loc: Sequence[str | int], known: frozenset[str] = KNOWN_LOCATIONS
+) -> tuple[str | int, ...]:
     """Keep list indexes and wire-format field names; any other key came from the client."""
-    return tuple(part if isinstance(part, int) or part in KNOWN_LOCATIONS else REDACTED_KEY for part in loc)
+    return tuple(part if isinstance(part, int) or part in known else REDACTED_KEY for part in loc)
 
 
-def describe(error: ValidationError) -> tuple[FieldError, ...]:
+def describe(error: ValidationError, known: frozenset[str] = KNOWN_LOCATIONS) -> tuple[FieldError, ...]:
+    """Errors as (location, type, fixed message): nothing of the submitted values."""
     return tuple(
         FieldError(
-            loc=sanitize_location(detail["loc"]),
+            loc=sanitize_location(detail["loc"], known),
             type=detail["type"],
             msg=_MESSAGES.get(detail["type"], _DEFAULT_MESSAGE),
         )

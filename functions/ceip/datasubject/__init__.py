@@ -1,0 +1,1 @@
+"""Data-subject requests by machine GUID: erasure (suppression, purge, receipts) and export."""

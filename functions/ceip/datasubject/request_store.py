@@ -1,0 +1,160 @@
+"""DynamoDB adapter for erasure requests and the suppression entries they create.
+
+One transaction writes both, so from the moment a request exists its machine is suppressed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, iso
+from ceip.datasubject.ports import ConcurrentFiling
+from ceip.datasubject.suppression import KEY_ATTRIBUTE, dynamodb_client
+
+
+class RequestStoreUnavailable(Exception):
+    """DynamoDB failed; the caller answers 503 (API) or stops and is retried (purge)."""
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+class RequestStore:
+    def __init__(self, requests_table: str, suppression_table: str, client: Any = None) -> None:
+        self._requests = requests_table
+        self._suppression = suppression_table
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client or dynamodb_client()
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, operation)(**kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in (
+                "TransactionCanceledException",
+                "ConditionalCheckFailedException",
+            ):
+                raise ConcurrentFiling from error
+            raise RequestStoreUnavailable(type(error).__name__) from error
+        except BotoCoreError as error:
+            raise RequestStoreUnavailable(type(error).__name__) from error
+
+    def latest_request_id(self, machine_key: str) -> str | None:
+        item = self._call(
+            "get_item", TableName=self._suppression, Key={KEY_ATTRIBUTE: _s(machine_key)}, ConsistentRead=True
+        ).get("Item")
+        return item["request_id"]["S"] if item else None
+
+    def get(self, request_id: str) -> ErasureRequest | None:
+        item = self._call(
+            "get_item", TableName=self._requests, Key={"request_id": _s(request_id)}, ConsistentRead=True
+        ).get("Item")
+        return _from_item(item) if item else None
+
+    def create(self, request: ErasureRequest, replaces: str | None) -> None:
+        """Write the request and point the machine's suppression entry at it, atomically.
+
+        `replaces` is the request id the entry held when we read it (None: no entry); if another
+        filing changed it meanwhile the transaction fails with ConcurrentFiling.
+        """
+        if replaces is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(machine_key)"}
+        else:
+            condition = {
+                "ConditionExpression": "request_id = :previous",
+                "ExpressionAttributeValues": {":previous": _s(replaces)},
+            }
+        self._call(
+            "transact_write_items",
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self._requests,
+                        "Item": _to_item(request),
+                        "ConditionExpression": "attribute_not_exists(request_id)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._suppression,
+                        "Item": {
+                            KEY_ATTRIBUTE: _s(request.machine_key),
+                            "request_id": _s(request.request_id),
+                            "suppressed_at": _s(iso(request.received_at)),
+                        },
+                        **condition,
+                    }
+                },
+            ],
+        )
+
+    def open_requests(self) -> list[ErasureRequest]:
+        items: list[ErasureRequest] = []
+        try:
+            pages = self.client.get_paginator("scan").paginate(
+                TableName=self._requests,
+                FilterExpression="#s <> :fulfilled",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":fulfilled": _s(RequestStatus.FULFILLED.value)},
+                ConsistentRead=True,
+            )
+            for page in pages:
+                items.extend(_from_item(item) for item in page.get("Items", []))
+        except (ClientError, BotoCoreError) as error:
+            raise RequestStoreUnavailable(type(error).__name__) from error
+        return items
+
+    def set_status(self, request_id: str, status: RequestStatus, receipt: Receipt | None = None) -> None:
+        names = {"#s": "status"}
+        values: dict[str, Any] = {":s": _s(status.value)}
+        update = "SET #s = :s"
+        if receipt is not None:
+            update += ", receipt = :r"
+            values[":r"] = {"M": {k: _attr(v) for k, v in receipt.as_dict().items()}}
+        self._call(
+            "update_item",
+            TableName=self._requests,
+            Key={"request_id": _s(request_id)},
+            UpdateExpression=update,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+
+def _attr(value: Any) -> dict[str, str]:
+    return {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
+
+
+def _to_item(request: ErasureRequest) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "request_id": _s(request.request_id),
+        "type": _s("erasure"),
+        "machine_key": _s(request.machine_key),
+        "status": _s(request.status.value),
+        "received_at": _s(iso(request.received_at)),
+        "expected_by": _s(iso(request.expected_by)),
+        "origin": _s(request.origin),
+    }
+    return item
+
+
+def _from_item(item: dict[str, Any]) -> ErasureRequest:
+    receipt = item.get("receipt", {}).get("M")
+    return ErasureRequest(
+        request_id=item["request_id"]["S"],
+        machine_key=item["machine_key"]["S"],
+        status=RequestStatus(item["status"]["S"]),
+        received_at=datetime.fromisoformat(item["received_at"]["S"]),
+        expected_by=datetime.fromisoformat(item["expected_by"]["S"]),
+        origin=item.get("origin", {}).get("S", "client"),
+        receipt=Receipt.from_dict({k: next(iter(v.values())) for k, v in receipt.items()})
+        if receipt
+        else None,
+    )

@@ -1,0 +1,104 @@
+"""The suppression list: keyed hashes of machines whose data must no longer be kept.
+
+Two ways to ask it, one per access pattern:
+- SuppressionLookup: one BatchGetItem for the (at most 100) machines of an ingest request;
+- SuppressionSnapshot: every key at once (a Scan), for aggregation and purge, which ask about
+  hundreds of thousands of machines.
+Both answer `suppressed(machine_ids) -> subset` and never hold or log a GUID beyond the call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Iterable
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ceip.datasubject.machine_key import MachineKeyer
+
+KEY_ATTRIBUTE = "machine_key"
+_BATCH_GET_LIMIT = 100
+_UNPROCESSED_RETRIES = 3
+_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
+
+
+class SuppressionUnavailable(Exception):
+    """The list could not be read: callers must not store (ingest) or must stop (purge)."""
+
+
+@cache
+def dynamodb_client() -> Any:
+    return boto3.client("dynamodb", config=_CONFIG)
+
+
+class SuppressionLookup:
+    """Ingest's check: one BatchGetItem per request (a batch holds at most 100 distinct machines)."""
+
+    def __init__(self, table: str, keyer: MachineKeyer, client: Any = None) -> None:
+        self._table = table
+        self._keyer = keyer
+        self._client = client
+
+    def suppressed(self, machine_ids: Collection[str]) -> set[str]:
+        by_key = {self._keyer.key(m): m for m in set(machine_ids)}
+        found: set[str] = set()
+        keys = list(by_key)
+        for start in range(0, len(keys), _BATCH_GET_LIMIT):
+            found |= self._batch_get(keys[start : start + _BATCH_GET_LIMIT])
+        return {by_key[k] for k in found}
+
+    def _batch_get(self, keys: list[str]) -> set[str]:
+        client = self._client or dynamodb_client()
+        request: dict[str, Any] = {
+            self._table: {
+                "Keys": [{KEY_ATTRIBUTE: {"S": k}} for k in keys],
+                "ProjectionExpression": KEY_ATTRIBUTE,
+                "ConsistentRead": True,
+            }
+        }
+        found: set[str] = set()
+        for attempt in range(_UNPROCESSED_RETRIES + 1):
+            try:
+                response = client.batch_get_item(RequestItems=request)
+            except (ClientError, BotoCoreError) as error:
+                raise SuppressionUnavailable(type(error).__name__) from error
+            found |= {item[KEY_ATTRIBUTE]["S"] for item in response.get("Responses", {}).get(self._table, [])}
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            time.sleep(0.05 * 2**attempt)
+        raise SuppressionUnavailable("UnprocessedKeys")
+
+
+def scan_keys(table: str, client: Any = None) -> frozenset[str]:
+    """Every suppressed machine key (small: one entry per erased machine)."""
+    client = client or dynamodb_client()
+    keys: set[str] = set()
+    try:
+        for page in client.get_paginator("scan").paginate(
+            TableName=table, ProjectionExpression=KEY_ATTRIBUTE, ConsistentRead=True
+        ):
+            keys.update(item[KEY_ATTRIBUTE]["S"] for item in page.get("Items", []))
+    except (ClientError, BotoCoreError) as error:
+        raise SuppressionUnavailable(type(error).__name__) from error
+    return frozenset(keys)
+
+
+class SuppressionSnapshot:
+    """All keys read once; answers any number of questions without further calls."""
+
+    def __init__(self, keys: Iterable[str], keyer: MachineKeyer) -> None:
+        self.keys = frozenset(keys)
+        self._keyer = keyer
+
+    def suppressed(self, machine_ids: Collection[str]) -> set[str]:
+        if not self.keys:
+            return set()
+        return {m for m in machine_ids if self._keyer.key(m) in self.keys}
+
+    def is_suppressed(self, machine_id: str) -> bool:
+        return bool(self.keys) and self._keyer.key(machine_id) in self.keys

@@ -1,0 +1,109 @@
+"""S3 adapter for the purge: raw report objects with their versions, and the purge checkpoint."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ceip.datasubject.purge_ports import StoredObject
+from ceip.storage.s3 import s3_client
+
+CHECKPOINT_KEY = "purge-state/checkpoint.json"
+_NULL_VERSION = "null"
+
+
+def _version(version_id: str | None) -> str | None:
+    return None if version_id in (None, _NULL_VERSION) else version_id
+
+
+class S3ReportObjects:
+    def __init__(self, bucket: str, client: Any = None) -> None:
+        self._bucket = bucket
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client or s3_client()
+
+    def objects(self, prefix: str, start_after: str | None) -> Iterator[StoredObject]:
+        """Group ListObjectVersions (which also lists unversioned buckets) by key, in key order."""
+        # The resume point is applied here rather than as KeyMarker: moto drops the first version after a
+        # KeyMarker whose object was deleted (as the purge does), and listing is cheap next to reading.
+        args: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix}
+        current: dict[str, Any] | None = None
+        for page in self.client.get_paginator("list_object_versions").paginate(**args):
+            entries = [(v, False) for v in page.get("Versions", [])]
+            entries += [(m, True) for m in page.get("DeleteMarkers", [])]
+            entries.sort(key=lambda e: (e[0]["Key"], not e[0]["IsLatest"]))
+            for entry, is_marker in entries:
+                if start_after is not None and entry["Key"] <= start_after:
+                    continue
+                if current is None or current["key"] != entry["Key"]:
+                    if current is not None:
+                        yield _stored(current)
+                    current = {"key": entry["Key"], "latest": None, "has_current": False, "older": []}
+                if entry["IsLatest"]:
+                    current["has_current"] = not is_marker
+                    if not is_marker:
+                        current["latest"] = _version(entry.get("VersionId"))
+                elif not is_marker:
+                    current["older"].append(entry["VersionId"])
+        if current is not None:
+            yield _stored(current)
+
+    def read(self, key: str, version: str | None = None) -> bytes:
+        args: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
+        if _version(version):
+            args["VersionId"] = version
+        data: bytes = self.client.get_object(**args)["Body"].read()
+        return data
+
+    def replace(self, key: str, body: bytes) -> None:
+        self.client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/gzip")
+
+    def delete_version(self, key: str, version: str | None) -> None:
+        args: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
+        if _version(version):
+            args["VersionId"] = version
+        self.client.delete_object(**args)
+
+
+def _stored(entry: dict[str, Any]) -> StoredObject:
+    return StoredObject(entry["key"], entry["latest"], tuple(entry["older"]), entry["has_current"])
+
+
+class S3Checkpoint:
+    """The purge checkpoint: request ids, the last key done and counts. No GUIDs, no report content."""
+
+    def __init__(self, bucket: str, client: Any = None, key: str = CHECKPOINT_KEY) -> None:
+        self._bucket = bucket
+        self._client = client
+        self._key = key
+
+    @property
+    def client(self) -> Any:
+        return self._client or s3_client()
+
+    def load(self) -> dict[str, Any] | None:
+        try:
+            body = self.client.get_object(Bucket=self._bucket, Key=self._key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        loaded: dict[str, Any] = json.loads(body)
+        return loaded
+
+    def save(self, state: dict[str, Any]) -> None:
+        self.client.put_object(
+            Bucket=self._bucket,
+            Key=self._key,
+            Body=json.dumps(state).encode(),
+            ContentType="application/json",
+        )
+
+    def clear(self) -> None:
+        self.client.delete_object(Bucket=self._bucket, Key=self._key)
