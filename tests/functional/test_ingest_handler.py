@@ -277,3 +277,16 @@ def test_client_error_in_put_object_maps_to_storage_unavailable() -> None:
     # Then the adapter raises StorageUnavailable
     with pytest.raises(StorageUnavailable):
         S3ObjectWriter("b", client=Refusing()).put("k", b"", content_type="application/gzip")
+
+
+def test_answers_match_the_published_response_models(s3: Any, lambda_context: Any) -> None:
+    # Given a partly valid batch and an invalid one
+    from ceip.api.schemas import BatchAccepted, ProblemDetails
+
+    mixed = invoke(http_event({"reports": [make_report(), {"schema_version": 1}]}), lambda_context)
+    invalid = invoke(http_event({"reports": [{"schema_version": 1}]}), lambda_context)
+    # Then each body validates against the model the OpenAPI document publishes
+    BatchAccepted.model_validate_json(mixed["body"])
+    problem = ProblemDetails.model_validate_json(invalid["body"])
+    assert problem.rejected is not None
+    assert problem.rejected[0].index == 0

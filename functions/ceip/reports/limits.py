@@ -20,8 +20,6 @@ MAX_NETWORK_KBPS = 1_000_000_000
 """1 Tbit/s."""
 MAX_FUTURE_SKEW = timedelta(days=1)
 """created_at may run ahead of the server clock by at most this much."""
-MAX_JSON_INT_DIGITS = 20
-"""Integers longer than this are rejected while parsing, before any conversion."""
 
 IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9._:-]{0,127}$"
 VERSION_PATTERN = r"^[0-9A-Za-z.+-]{1,32}$"

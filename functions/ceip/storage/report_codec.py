@@ -1,6 +1,6 @@
 """Stored form of accepted reports: gzip newline-delimited JSON, one validated report per line.
 
-Encoding is deterministic (sorted keys, gzip mtime 0) so an identical batch gives an identical digest.
+Encoding is deterministic (model field order, gzip mtime 0) so an identical batch gives an identical digest.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ RECEIVED_AT = "received_at"
 
 
 def canonical_line(report: Report) -> str:
-    return json.dumps(
-        report.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":")
-    )
+    """Compact JSON in the model's field order: deterministic for identical input, and without spaces,
+    so the purge finds `"machine_id":"..."` without parsing."""
+    return report.model_dump_json(exclude_none=True)
 
 
 def content_digest(lines: Sequence[str]) -> str:
