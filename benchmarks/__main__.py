@@ -17,6 +17,9 @@ from benchmarks.sections import DOC_PATH, Section, write_document
 
 BENCHMARKS: dict[str, str] = {
     "ingest": "benchmarks.ingest",
+    "aggregate": "benchmarks.aggregate",
+    "purge": "benchmarks.purge",
+    "suppression": "benchmarks.suppression",
 }
 """Benchmark name -> module; modules are imported only when they run (the ingest one sets its
 environment before importing the handler)."""

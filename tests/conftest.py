@@ -18,6 +18,10 @@ SUPPRESSION_TABLE = "ceip-test-suppression"
 PRIVACY_REQUESTS_TABLE = "ceip-test-privacy-requests"
 MACHINE_KEY_SECRET_ID = "ceip-test-machine-key"
 MACHINE_KEY_SECRET = "k" * 48
+INBOX_BUCKET = "ceip-test-inbox"
+TICKETS_TABLE = "ceip-test-tickets"
+PRIVACY_MAIL_FROM = "privacy@example.com"
+AGGREGATES_BUCKET = "ceip-test-aggregates"
 
 
 @pytest.fixture(autouse=True)
@@ -35,17 +39,26 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SUPPRESSION_TABLE", SUPPRESSION_TABLE)
     monkeypatch.setenv("PRIVACY_REQUESTS_TABLE", PRIVACY_REQUESTS_TABLE)
     monkeypatch.setenv("MACHINE_KEY_SECRET_ID", MACHINE_KEY_SECRET_ID)
+    monkeypatch.setenv("INBOX_BUCKET", INBOX_BUCKET)
+    monkeypatch.setenv("TICKETS_TABLE", TICKETS_TABLE)
+    monkeypatch.setenv("PRIVACY_MAIL_FROM", PRIVACY_MAIL_FROM)
+    monkeypatch.setenv("AGGREGATES_BUCKET", AGGREGATES_BUCKET)
     _clear_caches()
     yield
     _clear_caches()
 
 
 def _clear_caches() -> None:
+    from ceip.aggregate.settings import aggregate_settings
     from ceip.datasubject.keyer import machine_keyer
     from ceip.datasubject.secret import machine_key_secret, secrets_client
     from ceip.datasubject.settings import datasubject_settings
     from ceip.datasubject.suppression import dynamodb_client
     from ceip.ingest.settings import ingest_settings
+    from ceip.privacy.mailer import ses_client
+    from ceip.privacy.settings import privacy_settings
+    from ceip.privacy.ticket_table import dynamodb_client as tickets_dynamodb_client
+    from ceip.storage.aggregate_s3 import aggregate_s3_client
     from ceip.storage.s3 import s3_client
 
     for cached in (
@@ -56,6 +69,11 @@ def _clear_caches() -> None:
         machine_key_secret,
         secrets_client,
         dynamodb_client,
+        privacy_settings,
+        tickets_dynamodb_client,
+        ses_client,
+        aggregate_settings,
+        aggregate_s3_client,
     ):
         cached.cache_clear()
 
@@ -88,6 +106,19 @@ def s3() -> Iterator[Any]:
 @pytest.fixture
 def lambda_context() -> LambdaContext:
     return LambdaContext("IngestFunction", timeout_seconds=15)
+
+
+@pytest.fixture
+def privacy_aws() -> Iterator[Any]:
+    """moto with the privacy inbox bucket, the tickets table and the verified SES sender."""
+    from tests.support.privacy import create_privacy_resources
+
+    with mock_aws():
+        yield create_privacy_resources(
+            boto3.client("s3", region_name="us-east-1"),
+            boto3.client("dynamodb", region_name="us-east-1"),
+            boto3.client("ses", region_name="us-east-1"),
+        )
 
 
 @dataclass

@@ -39,6 +39,14 @@ Send the example batch:
 List what was stored (another terminal, in {PROJECT_ROOT}):
   .venv/bin/ceip reports list --date today
 
+Build today's prevalence tables from what was stored (where they are and their numbers):
+  .venv/bin/ceip aggregate --date today
+
+Mail the privacy inbox as if SES had received it, then work the tickets:
+  .venv/bin/ceip privacy deliver tests/fixtures/mail/inquiry-en-erasure.eml
+  .venv/bin/ceip privacy list
+  (what SES "sent" is in {stack.endpoint}/moto-api/data.json under ses.RawMessage)
+
 Ctrl-C stops the stack; nothing is kept.
 """,
         flush=True,

@@ -65,11 +65,41 @@ def _secret(template: Template, logical_id: str, props: dict[str, Any]) -> str:
     return name
 
 
+def _email_identity(template: Template, logical_id: str, props: dict[str, Any]) -> str:
+    """A verified SES identity (moto refuses to send from any other)."""
+    identity = str(template.resolve(props["EmailIdentity"]))
+    ses = boto3.client("ses")
+    if "@" in identity:
+        ses.verify_email_identity(EmailAddress=identity)
+    else:
+        ses.verify_domain_identity(Domain=identity)
+    return identity
+
+
+def _receipt_rule_set(template: Template, logical_id: str, props: dict[str, Any]) -> str:
+    name = template.physical_name(logical_id)
+    boto3.client("ses").create_receipt_rule_set(RuleSetName=name)
+    return name
+
+
+def _receipt_rule(template: Template, logical_id: str, props: dict[str, Any]) -> str:
+    """The rule with the actions moto can check. Moto has no inbound mail: `ceip privacy deliver` plays
+    the rule locally (S3 action, then the Lambda action in-process), so the Lambda action is left out."""
+    props = template.resolve(props)
+    rule: Any = dict(props["Rule"])
+    rule["Actions"] = [a for a in rule.get("Actions", []) if "LambdaAction" not in a]
+    boto3.client("ses").create_receipt_rule(RuleSetName=props["RuleSetName"], Rule=rule)
+    return str(rule["Name"])
+
+
 CREATORS: dict[str, Creator] = {
     "AWS::S3::Bucket": _bucket,
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
     "AWS::SecretsManager::Secret": _secret,
+    "AWS::SES::EmailIdentity": _email_identity,
+    "AWS::SES::ReceiptRuleSet": _receipt_rule_set,
+    "AWS::SES::ReceiptRule": _receipt_rule,
 }
 
 

@@ -80,6 +80,8 @@ class LocalStack:
         env = aws_environment(self.endpoint)
         for function in self.template.functions():
             env.update(function.environment)
+        cli = self.template.body.get("Metadata", {}).get("CliEnvironment", {})
+        env.update({name: str(self.template.resolve(value)) for name, value in cli.items()})
         return env
 
     def write_state(self, path: Path) -> None:

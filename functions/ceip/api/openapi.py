@@ -15,6 +15,7 @@ from pydantic.json_schema import models_json_schema
 
 from ceip.api import problems
 from ceip.api.schemas import BatchAccepted, ProblemDetails
+from ceip.datasubject.schemas import PrivacyRequestAccepted, PrivacyRequestIn, PrivacyRequestStatusOut
 from ceip.reports import limits
 from ceip.reports.model import Report, ReportBatch
 
@@ -45,6 +46,9 @@ def openapi_document(example: dict[str, Any] | None = None) -> dict[str, Any]:
         (ReportBatch, "validation"),
         (BatchAccepted, "serialization"),
         (ProblemDetails, "serialization"),
+        (PrivacyRequestIn, "validation"),
+        (PrivacyRequestAccepted, "serialization"),
+        (PrivacyRequestStatusOut, "serialization"),
     ]
     _, schemas = models_json_schema(models, ref_template=_REF)
     request_body: dict[str, Any] = {"schema": {"$ref": _REF.format(model="ReportBatch")}}
@@ -114,9 +118,91 @@ def openapi_document(example: dict[str, Any] | None = None) -> dict[str, Any]:
                         },
                     },
                 }
-            }
+            },
+            **privacy_paths(retry_after),
         },
         "components": {"schemas": schemas["$defs"]},
+    }
+
+
+def _json_content(model: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": _REF.format(model=model)}}}
+
+
+def privacy_paths(retry_after: dict[str, Any]) -> dict[str, Any]:
+    unavailable = {
+        **_problem("Storage unavailable; nothing was filed. Retry.", problems.STORAGE_UNAVAILABLE),
+        "headers": retry_after,
+    }
+    return {
+        "/v1/privacy/requests": {
+            "post": {
+                "operationId": "postPrivacyRequest",
+                "summary": "Ask for the erasure of a machine's data (sent when its user opts out).",
+                "description": (
+                    "Possession of the machine GUID is the proof. From the moment the request is filed, "
+                    "new reports of the machine are dropped and aggregation leaves it out; the daily purge "
+                    "removes its stored reports and issues a receipt. The same machine asking again gets "
+                    "its open request back."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": _REF.format(model="PrivacyRequestIn")},
+                            "example": {
+                                "type": "erasure",
+                                "machine_id": "0b6f2c1e-7d3a-4e9b-8c5f-1a2b3c4d5e6f",
+                            },
+                        }
+                    },
+                },
+                "responses": {
+                    "202": {
+                        "description": "Filed (or already open).",
+                        "content": _json_content("PrivacyRequestAccepted"),
+                    },
+                    "400": _problem(
+                        "The body is not a valid request.",
+                        problems.MALFORMED_JSON,
+                        problems.INVALID_ENCODING,
+                        problems.MALFORMED_GZIP,
+                        problems.INVALID_REQUEST,
+                    ),
+                    "405": _problem("Method not allowed.", problems.METHOD_NOT_ALLOWED),
+                    "413": _problem("Body too large.", problems.PAYLOAD_TOO_LARGE),
+                    "415": _problem(
+                        "Unsupported media type or encoding.",
+                        problems.UNSUPPORTED_MEDIA_TYPE,
+                        problems.UNSUPPORTED_ENCODING,
+                    ),
+                    "503": unavailable,
+                },
+            }
+        },
+        "/v1/privacy/requests/{request_id}": {
+            "get": {
+                "operationId": "getPrivacyRequest",
+                "summary": "Status of an erasure request, with its receipt once fulfilled.",
+                "parameters": [
+                    {
+                        "name": "request_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "format": "uuid"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The request's status.",
+                        "content": _json_content("PrivacyRequestStatusOut"),
+                    },
+                    "404": _problem("No such request.", problems.NOT_FOUND),
+                    "405": _problem("Method not allowed.", problems.METHOD_NOT_ALLOWED),
+                    "503": unavailable,
+                },
+            }
+        },
     }
 
 

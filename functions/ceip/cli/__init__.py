@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from ceip.cli import reports
+from ceip.cli import aggregate, privacy, reports
 from ceip.cli.environment import use_local_stack_if_running
 
 
@@ -19,6 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     reports.register(commands)
+    privacy.register(commands)
+    aggregate.register(commands)
     return parser
 
 

@@ -96,14 +96,21 @@ class RequestStore:
         )
 
     def open_requests(self) -> list[ErasureRequest]:
+        return self._scan(
+            FilterExpression="#s <> :fulfilled",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":fulfilled": _s(RequestStatus.FULFILLED.value)},
+        )
+
+    def all_requests(self) -> list[ErasureRequest]:
+        return self._scan()
+
+    def _scan(self, **filters: Any) -> list[ErasureRequest]:
+        """A Scan: the table holds one small item per request, read by the daily purge and the team."""
         items: list[ErasureRequest] = []
         try:
             pages = self.client.get_paginator("scan").paginate(
-                TableName=self._requests,
-                FilterExpression="#s <> :fulfilled",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":fulfilled": _s(RequestStatus.FULFILLED.value)},
-                ConsistentRead=True,
+                TableName=self._requests, ConsistentRead=True, **filters
             )
             for page in pages:
                 items.extend(_from_item(item) for item in page.get("Items", []))

@@ -1,0 +1,1 @@
+"""AggregateFunction: a day of raw reports in, prevalence tables (internal and partner) out."""

@@ -1,0 +1,327 @@
+"""The DuckDB session of one run: load staged reports, clean them, build the tables, export files.
+
+DuckDB-specific glue lives here (reading NDJSON with an explicit column spec, rowid deletes, COPY);
+the table definitions themselves are the SQL files under sql/.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+
+from ceip.aggregate.queries import query
+from ceip.aggregate.sketches import DaySketch, SketchKey, Window
+from ceip.aggregate.tables import DAILY_TABLES, TABLES, FileFormat
+
+CONFIGURATION_TYPE = (
+    "STRUCT(processor_count BIGINT, network_connection_count BIGINT, "
+    "os STRUCT(family VARCHAR, version VARCHAR), hardware_features MAP(VARCHAR, BOOLEAN))"
+)
+PERFORMANCE_TYPE = (
+    "STRUCT(ui_response_ms BIGINT[], problems STRUCT(id VARCHAR, kind VARCHAR, count BIGINT)[], "
+    "network_kbps STRUCT(send BIGINT[], receive BIGINT[]))"
+)
+USAGE_TYPE = (
+    "STRUCT(features STRUCT(id VARCHAR, count BIGINT)[], "
+    "help_center_opens BIGINT, desktop_folder_count BIGINT)"
+)
+READ_COLUMNS: dict[str, str] = {
+    # GUIDs as UUID: 16 bytes that group fast; one that is not a UUID reads as NULL (a corrupt line).
+    "report_id": "UUID",
+    "machine_id": "UUID",
+    "product": "STRUCT(id VARCHAR)",
+    "created_at": "TIMESTAMPTZ",
+    "received_at": "TIMESTAMPTZ",
+    # Kept as JSON text: only each machine's latest configuration is ever needed, so only those are
+    # parsed into CONFIGURATION_TYPE (parsing every report's hardware map costs more than the rest).
+    "configuration": "JSON",
+    "performance": PERFORMANCE_TYPE,
+    "usage": USAGE_TYPE,
+}
+"""Wire format v1 as DuckDB reads it; an explicit spec, so a large day's schema is never sniffed."""
+
+READ_OPTIONS = "format='newline_delimited', ignore_errors=true"
+ROLLING_COLUMNS: dict[str, str] = {
+    "problems_rolling": "product_id VARCHAR, problem_id VARCHAR, kind VARCHAR, window_days INTEGER, "
+    "window_start DATE, days_with_data INTEGER, hits BIGINT, machines BIGINT, prevalence DOUBLE",
+    "features_rolling": "product_id VARCHAR, feature_id VARCHAR, window_days INTEGER, window_start DATE, "
+    "days_with_data INTEGER, uses BIGINT, machines BIGINT, prevalence DOUBLE",
+    "active_rolling": "product_id VARCHAR, window_days INTEGER, window_start DATE, days_with_data INTEGER, "
+    "machines BIGINT, reports BIGINT",
+}
+SKETCH_COLUMNS = (
+    "scope VARCHAR, product_id VARCHAR, item_id VARCHAR, item_kind VARCHAR, total BIGINT, sketch BLOB"
+)
+INSERT_BATCH = 500
+INTERMEDIATE_TABLES = ("machine_days", "machine_problems", "machine_features")
+
+
+class CorruptInput(Exception):
+    """A staged part file is not a valid gzip stream: some object in it is corrupt."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineLimits:
+    memory_limit_mb: int
+    threads: int
+    directory: Path
+    """Database file and spill space: DuckDB keeps at most memory_limit_mb in memory."""
+
+
+@dataclass(frozen=True, slots=True)
+class SketchInput:
+    key: SketchKey
+    total: int
+    machine_keys: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveProduct:
+    product_id: str
+    machines: int
+    reports: int
+
+
+class Engine:
+    def __init__(self, limits: EngineLimits) -> None:
+        limits.directory.mkdir(parents=True, exist_ok=True)
+        self._directory = limits.directory
+        self._con = duckdb.connect(
+            ":memory:",
+            config={
+                "memory_limit": f"{limits.memory_limit_mb}MB",
+                "threads": max(1, limits.threads),
+                "temp_directory": str(limits.directory / "spill"),
+                "preserve_insertion_order": False,
+            },
+        )
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._con.close()
+
+    @staticmethod
+    def version() -> str:
+        return str(duckdb.__version__)
+
+    def _scalar(self, sql: str, parameters: Sequence[Any] | None = None) -> Any:
+        row = self._con.execute(sql, parameters).fetchone()
+        return row[0] if row else None
+
+    def _insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert rows with a few multi-row VALUES statements (executemany costs milliseconds a row)."""
+        for start in range(0, len(rows), INSERT_BATCH):
+            batch = rows[start : start + INSERT_BATCH]
+            row = "(" + ", ".join("?" for _ in batch[0]) + ")"
+            values = ", ".join(row for _ in batch)
+            self._con.execute(
+                f"INSERT INTO {_identifier(table)} VALUES {values}",
+                [value for item in batch for value in item],
+            )
+
+    # -- input ---------------------------------------------------------------------------------------
+    def load_reports(self, files: Sequence[Path]) -> int:
+        """(Re)load `reports` from staged NDJSON part files, gzip or plain: one row per non-empty line,
+        a line that is not JSON becomes a row of NULLs. Raises CorruptInput for a broken gzip stream."""
+        self._con.execute(
+            "CREATE OR REPLACE TABLE reports (report_id UUID, product_id VARCHAR, machine_id UUID, "
+            "created_at TIMESTAMPTZ, received_at TIMESTAMPTZ, configuration JSON, "
+            f"performance {PERFORMANCE_TYPE}, usage {USAGE_TYPE})"
+        )
+        if files:
+            self._read(
+                "INSERT INTO reports SELECT report_id, product.id, machine_id, created_at, received_at, "
+                "configuration, performance, usage "
+                f"FROM read_ndjson(?, columns={_struct_literal(READ_COLUMNS)}, {READ_OPTIONS})",
+                files,
+            )
+        return int(self._scalar("SELECT count(*) FROM reports"))
+
+    def load_previous_ids(self, files: Sequence[Path]) -> int:
+        """(Re)load the report ids stored in the previous day's last hours; raises CorruptInput."""
+        self._con.execute("CREATE OR REPLACE TABLE previous_report_ids (report_id UUID)")
+        if files:
+            self._read(
+                "INSERT INTO previous_report_ids SELECT DISTINCT report_id "
+                f"FROM read_ndjson(?, columns={{'report_id': 'UUID'}}, {READ_OPTIONS}) "
+                "WHERE report_id IS NOT NULL",
+                files,
+            )
+        return int(self._scalar("SELECT count(*) FROM previous_report_ids"))
+
+    def _read(self, sql: str, files: Sequence[Path]) -> None:
+        try:
+            self._con.execute(sql, [[str(path) for path in files]])
+        except duckdb.IOException as error:
+            # A failed statement inserts nothing; the caller restages the objects one by one.
+            raise CorruptInput(str(error).splitlines()[0]) from error
+
+    def drop_unusable(self) -> dict[str, int]:
+        """Delete corrupt lines, later copies and reports seen the previous day; counts per reason."""
+        self._con.execute("CREATE TEMP TABLE dropped_reports AS " + query("dropped_reports"))
+        counts = dict(
+            self._con.execute("SELECT reason, count(*) FROM dropped_reports GROUP BY reason").fetchall()
+        )
+        self._con.execute("DELETE FROM reports WHERE rowid IN (SELECT row_id FROM dropped_reports)")
+        self._con.execute("DROP TABLE dropped_reports")
+        return {str(reason): int(count) for reason, count in counts.items()}
+
+    def machine_ids(self) -> list[str]:
+        """The day's distinct machine GUIDs, for the suppression filter (lower-case, as stored)."""
+        sql = (
+            "SELECT CAST(machine_id AS VARCHAR) AS machine_id FROM (SELECT DISTINCT machine_id FROM reports)"
+        )
+        return [str(machine_id) for machine_id in self._con.execute(sql).fetchnumpy()["machine_id"]]
+
+    def drop_machines(self, machine_ids: Sequence[str]) -> int:
+        """Delete every report of these machines; returns how many reports went."""
+        self._con.execute("CREATE TEMP TABLE suppressed_machines (machine_id UUID)")
+        if machine_ids:
+            self._insert("suppressed_machines", [(machine_id,) for machine_id in machine_ids])
+        deleted = self._scalar(
+            "SELECT count(*) FROM reports WHERE machine_id IN (SELECT machine_id FROM suppressed_machines)"
+        )
+        self._con.execute(
+            "DELETE FROM reports WHERE machine_id IN (SELECT machine_id FROM suppressed_machines)"
+        )
+        self._con.execute("DROP TABLE suppressed_machines")
+        return int(deleted)
+
+    def report_count(self) -> int:
+        return int(self._scalar("SELECT count(*) FROM reports"))
+
+    # -- tables --------------------------------------------------------------------------------------
+    def build_daily_tables(self) -> None:
+        for name in INTERMEDIATE_TABLES:
+            self._con.execute(f"CREATE TABLE {name} AS {query(name)}")
+        self._con.execute(
+            "CREATE TABLE machine_configurations AS SELECT product_id, machine_id, "
+            f"TRY_CAST(configuration AS {CONFIGURATION_TYPE}) AS configuration "
+            "FROM machine_days WHERE configuration IS NOT NULL"
+        )
+        for name in DAILY_TABLES:
+            self._con.execute(f"CREATE TABLE {name} AS {query(f'internal/{name}')}")
+
+    def sketch_inputs(self) -> Iterator[SketchInput]:
+        # fetchnumpy: each key's machines arrive as one int64 array, not a Python object per machine.
+        columns = self._con.execute(query("sketch_inputs")).fetchnumpy()
+        for scope, product_id, item_id, item_kind, total, machine_keys in zip(
+            columns["scope"],
+            columns["product_id"],
+            columns["item_id"],
+            columns["item_kind"],
+            columns["total"],
+            columns["machine_keys"],
+            strict=True,
+        ):
+            key = SketchKey(str(scope), str(product_id), str(item_id), str(item_kind))  # type: ignore[arg-type]
+            yield SketchInput(key, int(total), machine_keys.tolist())
+
+    def build_rolling_tables(self, windows: Sequence[Window]) -> None:
+        for name, columns in ROLLING_COLUMNS.items():
+            self._con.execute(f"CREATE TABLE {name} ({columns})")
+        problems, features, active = [], [], []
+        for window in windows:
+            common = (window.days, window.start, len(window.days_with_data))
+            for row in window.rows:
+                key = row.key
+                if key.scope == "problem":
+                    problems.append(
+                        (
+                            key.product_id,
+                            key.item_id,
+                            key.item_kind,
+                            *common,
+                            row.total,
+                            row.machines,
+                            row.prevalence,
+                        )
+                    )
+                elif key.scope == "feature":
+                    features.append(
+                        (key.product_id, key.item_id, *common, row.total, row.machines, row.prevalence)
+                    )
+                else:
+                    active.append((key.product_id, *common, row.machines, row.total))
+        for name, rows in (
+            ("problems_rolling", problems),
+            ("features_rolling", features),
+            ("active_rolling", active),
+        ):
+            self._insert(name, rows)
+
+    def build_partner_tables(self, *, min_machines: int, fold_share: float) -> None:
+        for name in TABLES:
+            sql = query(f"partner/{name}", min_machines=min_machines, fold_share=fold_share)
+            self._con.execute(f"CREATE TABLE partner_{name} AS {sql}")
+
+    def active_products(self) -> tuple[ActiveProduct, ...]:
+        rows = self._con.execute(
+            "SELECT product_id, machines, reports FROM active ORDER BY product_id"
+        ).fetchall()
+        return tuple(ActiveProduct(str(p), int(m), int(r)) for p, m, r in rows)
+
+    def row_count(self, table: str) -> int:
+        return int(self._scalar(f"SELECT count(*) FROM {_identifier(table)}"))
+
+    def export(self, table: str, directory: Path, fmt: FileFormat, *, rows_per_file: int) -> list[Path]:
+        """Write the table as part files (sorted, so reruns on the same data give the same files)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        rows = self.row_count(table)
+        parts = max(1, math.ceil(rows / rows_per_file))
+        options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
+        paths = []
+        for part in range(parts):
+            path = directory / f"part-{part:05d}.{fmt}"
+            self._con.execute(
+                f"COPY (SELECT * FROM {_identifier(table)} ORDER BY ALL "
+                f"LIMIT {rows_per_file} OFFSET {part * rows_per_file}) TO '{_path_literal(path)}' ({options})"
+            )
+            paths.append(path)
+        return paths
+
+    # -- sketches ------------------------------------------------------------------------------------
+    def write_sketches(self, sketches: Sequence[DaySketch], path: Path) -> None:
+        self._con.execute(f"CREATE OR REPLACE TEMP TABLE sketches_out ({SKETCH_COLUMNS})")
+        self._insert(
+            "sketches_out",
+            [
+                (s.key.scope, s.key.product_id, s.key.item_id, s.key.item_kind, s.total, s.sketch)
+                for s in sketches
+            ],
+        )
+        self._con.execute(
+            f"COPY (SELECT * FROM sketches_out ORDER BY scope, product_id, item_id, item_kind) "
+            f"TO '{_path_literal(path)}' (FORMAT parquet)"
+        )
+
+    def read_sketches(self, path: Path) -> list[DaySketch]:
+        rows = self._con.execute(
+            "SELECT scope, product_id, item_id, item_kind, total, sketch FROM read_parquet(?)", [str(path)]
+        ).fetchall()
+        return [DaySketch(SketchKey(s, p, i, k), int(t), bytes(b)) for s, p, i, k, t, b in rows]
+
+
+def _struct_literal(columns: dict[str, str]) -> str:
+    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+
+
+def _identifier(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a table name: {name!r}")
+    return name
+
+
+def _path_literal(path: Path) -> str:
+    text = str(path)
+    if "'" in text:
+        raise ValueError("paths with quotes are not supported")
+    return text

@@ -1,0 +1,71 @@
+"""manifest.json: what one run read, dropped and wrote for one day. Counts only, never ids."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class InputCounts(_Frozen):
+    objects_listed: int = Field(description="Objects under the day's partition.")
+    objects_read: int = Field(description="Objects fetched (corrupt ones included).")
+    objects_corrupt: int = Field(description="Objects that are not complete gzip: skipped whole.")
+    objects_vanished: int = Field(description="Objects listed but gone when fetched: skipped.")
+    bytes_read: int = Field(description="Compressed bytes fetched.")
+    lines_read: int = Field(description="Non-empty lines in the objects that could be read.")
+    corrupt_lines_skipped: int = Field(description="Lines that are not a report.")
+    reports_read: int = Field(description="lines_read - corrupt_lines_skipped.")
+    duplicates_dropped: int = Field(description="Copies of a report_id already counted (both kinds below).")
+    duplicates_within_day: int
+    duplicates_from_previous_day: int = Field(
+        description="Reports whose id was stored in the previous day's last hours (retries across midnight)."
+    )
+    previous_day_objects_read: int
+    suppressed_machines_dropped: int
+    suppressed_reports_dropped: int
+    reports_aggregated: int
+    machines: int = Field(description="Distinct machines among the aggregated reports (all products).")
+
+
+class Parameters(_Frozen):
+    min_machines: int
+    fold_share: float
+    dedup_lookback_hours: int
+    hll_lg_k: int
+
+
+class WindowSummary(_Frozen):
+    days: int
+    start: date
+    end: date
+    days_with_data: int
+    missing_days: list[date] = Field(
+        description="Days of the window without sketches (not aggregated): their machines are not counted."
+    )
+
+
+class Engine(_Frozen):
+    name: Literal["duckdb"] = "duckdb"
+    version: str
+    sketches: str = Field(description="Apache DataSketches (Python) version.")
+
+
+class Manifest(_Frozen):
+    schema_version: Literal[1] = 1
+    dt: date
+    generated_at: datetime = Field(
+        description="When this run finished (UTC); the tables hold nothing finer than dt."
+    )
+    input: InputCounts
+    parameters: Parameters
+    rows: dict[str, int] = Field(description="Rows per table, keyed audience/table.")
+    files: list[str] = Field(description="Every object this run wrote, manifest excluded.")
+    stale_files_deleted: int
+    windows: list[WindowSummary]
+    engine: Engine

@@ -1,0 +1,35 @@
+-- configuration: per product, dimension and value, the machines whose latest configuration of the day
+-- has that value (machine_configurations: machine_days' configurations, typed).
+-- share = machines / machines of the product whose latest configuration states the dimension.
+WITH facts AS (
+    SELECT product_id, 'processor_count' AS dimension, CAST(configuration.processor_count AS VARCHAR) AS value
+    FROM machine_configurations
+    WHERE configuration.processor_count IS NOT NULL
+    UNION ALL
+    SELECT product_id, 'network_connection_count', CAST(configuration.network_connection_count AS VARCHAR)
+    FROM machine_configurations
+    WHERE configuration.network_connection_count IS NOT NULL
+    UNION ALL
+    SELECT product_id, 'os_family', configuration.os.family
+    FROM machine_configurations
+    WHERE configuration.os.family IS NOT NULL
+    UNION ALL
+    SELECT product_id, 'os_version', configuration.os.version
+    FROM machine_configurations
+    WHERE configuration.os.version IS NOT NULL
+    UNION ALL
+    SELECT product_id, 'hardware_features.' || hw.key, CAST(hw.value AS VARCHAR)
+    FROM (
+        SELECT product_id, unnest(map_entries(configuration.hardware_features)) AS hw
+        FROM machine_configurations
+    ) AS entries
+)
+SELECT
+    product_id,
+    dimension,
+    value,
+    count(*) AS machines,
+    CAST(count(*) AS DOUBLE) / sum(count(*)) OVER (PARTITION BY product_id, dimension) AS share
+FROM facts
+GROUP BY product_id, dimension, value
+ORDER BY product_id, dimension, value

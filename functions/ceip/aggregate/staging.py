@@ -1,0 +1,164 @@
+"""Fetch a day's report objects into a few local part files that DuckDB reads in parallel.
+
+Fast path: each object is appended as it is, still gzip, to the part file of the worker thread that
+fetched it. Concatenated gzip members are one valid gzip stream, so DuckDB inflates and parses a part
+file in one go, and nothing is decompressed twice. Memory holds a few objects at a time. (Ingest ends
+every object with a newline, so no line runs on into the next object's first one.)
+
+Exact path, when DuckDB finds a part file is not valid gzip: every object is inflated on its own
+(CRC and length checked), the corrupt ones are skipped and counted, and the rest are written as plain
+NDJSON. An object that does not even start like gzip is skipped on the fast path already.
+
+A storage failure is raised, never skipped: retrying the run is the right answer to it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+from ceip.aggregate.ports import ReportSource
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    key: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    path: Path
+    objects: tuple[StoredObject, ...] = field(default=())
+    """Where each object sits in a gzip part file (empty for a plain one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    parts: tuple[Part, ...]
+    objects_read: int
+    """Objects fetched, corrupt ones included."""
+    objects_corrupt: int
+    objects_vanished: int
+    bytes_read: int
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return tuple(part.path for part in self.parts)
+
+
+def inflate(data: bytes) -> bytes | None:
+    """The decompressed object, or None when it is not a complete gzip stream (CRC and length checked)."""
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error):
+        return None
+
+
+class _PartWriter:
+    """One append-only file per worker thread, so the write path needs no lock."""
+
+    def __init__(self, directory: Path, name: str, suffix: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self._directory, self._name, self._suffix = directory, name, suffix
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._opened: list[tuple[Path, BinaryIO, list[StoredObject]]] = []
+
+    def append(self, key: str, data: bytes) -> None:
+        current: tuple[Path, BinaryIO, list[StoredObject]] | None = getattr(self._local, "part", None)
+        if current is None:
+            with self._lock:
+                path = self._directory / f"{self._name}-{len(self._opened):03d}{self._suffix}"
+                current = (path, path.open("wb"), [])
+                self._opened.append(current)
+            self._local.part = current
+        _, handle, objects = current
+        objects.append(StoredObject(key, handle.tell(), len(data)))
+        handle.write(data)
+
+    def close(self) -> tuple[Part, ...]:
+        for _, handle, _ in self._opened:
+            handle.close()
+        return tuple(Part(path, tuple(objects)) for path, _, objects in self._opened)
+
+
+def fetch_objects(
+    keys: Sequence[str], source: ReportSource, directory: Path, *, name: str, workers: int
+) -> Staged:
+    """Fetch every key into gzip part files under directory (the fast path)."""
+    writer = _PartWriter(directory, name, ".ndjson.gz")
+    counts = {"read": 0, "corrupt": 0, "vanished": 0, "bytes": 0}
+
+    def fetch(key: str) -> tuple[str, int]:
+        data = source.get(key)
+        if data is None:
+            return "vanished", 0
+        if not data.startswith(GZIP_MAGIC):
+            return "corrupt", len(data)
+        writer.append(key, data)
+        return "read", len(data)
+
+    try:
+        for outcome, size in _map(fetch, keys, workers):
+            counts[outcome] += 1
+            counts["bytes"] += size
+    finally:
+        parts = writer.close()
+    return Staged(
+        parts=parts,
+        objects_read=counts["read"] + counts["corrupt"],
+        objects_corrupt=counts["corrupt"],
+        objects_vanished=counts["vanished"],
+        bytes_read=counts["bytes"],
+    )
+
+
+def inflate_parts(staged: Staged, directory: Path, *, name: str, workers: int) -> Staged:
+    """The exact path: inflate each staged object alone into plain NDJSON, skipping corrupt ones."""
+    writer = _PartWriter(directory, name, ".ndjson")
+    corrupt = 0
+
+    def inflate_one(item: tuple[Path, StoredObject]) -> bool:
+        path, stored = item
+        with path.open("rb") as handle:
+            handle.seek(stored.offset)
+            text = inflate(handle.read(stored.length))
+        if text is None:
+            return False
+        if text and not text.endswith(b"\n"):
+            text += b"\n"  # the next object's first line must not run on
+        writer.append(stored.key, text)
+        return True
+
+    items = [(part.path, stored) for part in staged.parts for stored in part.objects]
+    try:
+        corrupt = sum(1 for ok in _map(inflate_one, items, workers) if not ok)
+    finally:
+        parts = writer.close()
+    for part in staged.parts:
+        part.path.unlink(missing_ok=True)
+    return Staged(
+        parts=tuple(Part(part.path) for part in parts),
+        objects_read=staged.objects_read,
+        objects_corrupt=staged.objects_corrupt + corrupt,
+        objects_vanished=staged.objects_vanished,
+        bytes_read=staged.bytes_read,
+    )
+
+
+def _map(function: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
+    """function over items on a thread pool (S3 latency, and zlib releases the GIL), in order."""
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="stage") as pool:
+        yield from pool.map(function, items)

@@ -1,0 +1,1 @@
+"""PrivacyFunction: e-mailed (and hand-recorded postal) privacy inquiries become triaged tickets."""

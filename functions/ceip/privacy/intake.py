@@ -1,0 +1,382 @@
+"""Intake of one e-mail SES received: quarantine, duplicate, reply to a ticket, or a new triaged ticket,
+then the acknowledgement when one is due.
+
+Idempotent: SES or Lambda delivering the same messageId again finds its ticket and only finishes what
+the first attempt left undone (an acknowledgement). A failure of the ticket store propagates, so the
+asynchronous invocation is retried; the ticket is written in one transaction, so a retry never makes
+two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from ceip.privacy import classify, deadlines
+from ceip.privacy.acknowledge import acknowledge, needs_acknowledgement
+from ceip.privacy.automatic import automatic_reason
+from ceip.privacy.changes import apply_change, load
+from ceip.privacy.mail import ParsedMail, parse
+from ceip.privacy.ports import DuplicateMessageId, DuplicateSesMessage, Mailer, RefTaken, TicketStore
+from ceip.privacy.references import new_ref, refs_in_subject, ses_local_id
+from ceip.privacy.tickets import (
+    REOPENED_BY_REPLY,
+    SYSTEM,
+    Acknowledgement,
+    AckState,
+    Channel,
+    HistoryEntry,
+    Hold,
+    MessageRecord,
+    Status,
+    Ticket,
+    changed,
+    entry,
+    transition,
+)
+
+MAX_THREAD_LOOKUPS = 10
+MAX_REF_ATTEMPTS = 8
+MAX_THREAD_MESSAGES = 300
+"""Beyond this a ticket's thread stops growing (a flood of replies must not outgrow a DynamoDB item);
+the history still records every delivery and the inbox bucket keeps every message until it expires."""
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    """A new ticket, triaged (and acknowledged when it may be)."""
+    HELD = "held"
+    """A new ticket waiting for a human: SES could not tell whether it is spam (GRAY, PROCESSING_FAILED)."""
+    QUARANTINED = "quarantined"
+    """Virus or spam: kept for a human, never acknowledged automatically."""
+    JOINED = "joined"
+    """A reply, added to its ticket."""
+    DUPLICATE = "duplicate"
+    """The same Message-ID as a message we have: noted on that ticket."""
+    REDELIVERED = "redelivered"
+    """The same SES messageId again (a retry): nothing new."""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """What the SES event tells about one received message."""
+
+    ses_message_id: str
+    received_at: datetime
+    key: str
+    envelope_source: str | None = None
+    spam: str = "PASS"
+    virus: str = "PASS"
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    mail_from: str
+    internal_target_days: int = deadlines.DEFAULT_INTERNAL_TARGET_DAYS
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    outcome: Outcome
+    ref: str
+    acknowledgement: AckState
+    defects: int = 0
+    labels: tuple[str, ...] = ()
+    ack_attempted: bool = False
+    """Whether this delivery tried to send the acknowledgement (see `acknowledgement` for the result)."""
+
+
+def verdict_hold(spam: str, virus: str) -> Hold | None:
+    """Virus FAIL and spam FAIL are quarantined; GRAY or PROCESSING_FAILED wait for a human review."""
+    spam, virus = spam.upper(), virus.upper()
+    if virus == "FAIL":
+        return Hold.VIRUS
+    if spam == "FAIL":
+        return Hold.SPAM
+    if "GRAY" in (spam, virus) or "PROCESSING_FAILED" in (spam, virus):
+        return Hold.REVIEW
+    return None
+
+
+@dataclass
+class _Intake:
+    store: TicketStore
+    mailer: Mailer
+    config: IntakeConfig
+    now: Callable[[], datetime]
+
+    def receive(self, inbound: Inbound, raw: bytes) -> IntakeResult:
+        known = self.store.ref_for_ses_message(inbound.ses_message_id)
+        if known is not None:
+            return self._finish(known, Outcome.REDELIVERED)
+        mail = parse(raw)
+        hold = verdict_hold(inbound.spam, inbound.virus)
+        automatic = automatic_reason(
+            mail, envelope_source=inbound.envelope_source, own_address=self.config.mail_from
+        )
+        record = MessageRecord(
+            at=inbound.received_at,
+            key=inbound.key,
+            ses_message_id=inbound.ses_message_id,
+            message_id=mail.message_id,
+            automatic=automatic,
+            defects=mail.defects,
+            attachments=mail.attachments,
+            verdict=f"spam={inbound.spam.upper()} virus={inbound.virus.upper()}",
+        )
+        if hold in (Hold.VIRUS, Hold.SPAM):
+            # Quarantined mail never joins or reopens a ticket and is not found by its Message-ID.
+            return self._create(inbound, mail, record, hold, automatic)
+        if mail.message_id:
+            earlier = self.store.ref_for_message_id(mail.message_id)
+            if earlier is not None:
+                return self._duplicate(earlier, inbound, record)
+        thread = self._thread_of(mail)
+        if thread is not None:
+            return self._join(thread, inbound, mail, record)
+        return self._create(inbound, mail, record, hold, automatic)
+
+    # -- a message of a known thread --------------------------------------------------------------
+    def _thread_of(self, mail: ParsedMail) -> str | None:
+        candidates = [*mail.in_reply_to, *reversed(mail.references)]
+        for message_id in list(dict.fromkeys(candidates))[:MAX_THREAD_LOOKUPS]:
+            ref = self.store.ref_for_message_id(message_id)
+            local = ses_local_id(message_id)
+            if ref is None and local is not None:
+                ref = self.store.ref_for_message_id(local)
+            if ref is not None:
+                return self._original(ref)
+        for ref in refs_in_subject(mail.subject)[:MAX_THREAD_LOOKUPS]:
+            ticket = self.store.get(ref)
+            # A reference in a subject is easy to type: it joins only a ticket from the same sender.
+            if ticket is not None and ticket.sender and ticket.sender == mail.sender:
+                return self._original(ref)
+        return None
+
+    def _original(self, ref: str) -> str:
+        ticket = self.store.get(ref)
+        return ticket.duplicate_of if ticket and ticket.duplicate_of else ref
+
+    def _join(self, ref: str, inbound: Inbound, mail: ParsedMail, record: MessageRecord) -> IntakeResult:
+        at = self.now()
+        guids = classify.extract_guids(mail.subject, mail.text)
+
+        def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]]:
+            added = tuple(g for g in guids if g not in ticket.guids) if ticket.redacted_at is None else ()
+            updated = changed(
+                ticket,
+                at,
+                messages=_appended(ticket, record.model_copy(update={"kind": "reply"})),
+                guids=(*ticket.guids, *added),
+            )
+            history = [
+                entry(
+                    at,
+                    SYSTEM,
+                    "reply_received",
+                    ses_message_id=inbound.ses_message_id,
+                    automatic=record.automatic,
+                    defects=len(record.defects),
+                    guids_added=len(added),
+                )
+            ]
+            # Auto-replies are filed but never reopen a ticket.
+            if record.automatic is None and updated.status in REOPENED_BY_REPLY:
+                updated, moved = transition(
+                    updated, Status.IN_PROGRESS, actor=SYSTEM, at=at, why="the requester replied"
+                )
+                history.append(moved)
+            return updated, history
+
+        message_ids = [mail.message_id] if mail.message_id else []
+        try:
+            ticket = apply_change(
+                self.store, ref, change, ses_message_id=inbound.ses_message_id, message_ids=message_ids
+            )
+        except DuplicateSesMessage as known:
+            return self._finish(known.ref or ref, Outcome.REDELIVERED)
+        except DuplicateMessageId as earlier:
+            return self._duplicate(earlier.ref or ref, inbound, record)
+        return self._result(ticket, Outcome.JOINED, record)
+
+    def _duplicate(self, ref: str, inbound: Inbound, record: MessageRecord) -> IntakeResult:
+        at = self.now()
+
+        def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]]:
+            updated = changed(
+                ticket, at, messages=_appended(ticket, record.model_copy(update={"kind": "duplicate"}))
+            )
+            return updated, [entry(at, SYSTEM, "duplicate_delivery", ses_message_id=inbound.ses_message_id)]
+
+        try:
+            ticket = apply_change(self.store, ref, change, ses_message_id=inbound.ses_message_id)
+        except DuplicateSesMessage as known:
+            return self._finish(known.ref or ref, Outcome.REDELIVERED)
+        return self._result(ticket, Outcome.DUPLICATE, record)
+
+    # -- a new ticket -----------------------------------------------------------------------------
+    def _create(
+        self,
+        inbound: Inbound,
+        mail: ParsedMail,
+        record: MessageRecord,
+        hold: Hold | None,
+        automatic: str | None,
+    ) -> IntakeResult:
+        at = self.now()
+        triage = classify.classify(
+            mail.subject, mail.text, language_hint=mail.headers.get("content-language")
+        )
+        ticket, history = _new_ticket(
+            new_ref(),
+            inbound=inbound,
+            mail=mail,
+            record=record,
+            hold=hold,
+            automatic=automatic,
+            triage=triage,
+            config=self.config,
+            at=at,
+        )
+        quarantined = hold in (Hold.VIRUS, Hold.SPAM)
+        message_ids = [mail.message_id] if mail.message_id and not quarantined else []
+        for _ in range(MAX_REF_ATTEMPTS):
+            try:
+                stored = self.store.create(
+                    ticket, history, ses_message_id=inbound.ses_message_id, message_ids=message_ids
+                )
+                break
+            except RefTaken:
+                ticket = ticket.model_copy(update={"ref": new_ref()})
+            except DuplicateSesMessage as known:
+                return self._finish(known.ref, Outcome.REDELIVERED)
+            except DuplicateMessageId as earlier:
+                return self._duplicate(earlier.ref, inbound, record)
+        else:
+            raise RefTaken(ticket.ref)
+        outcome = (
+            Outcome.QUARANTINED if quarantined else Outcome.HELD if hold is Hold.REVIEW else Outcome.CREATED
+        )
+        return self._finish(stored.ref, outcome, record)
+
+    # -- acknowledgement ---------------------------------------------------------------------------
+    def _finish(self, ref: str, outcome: Outcome, record: MessageRecord | None = None) -> IntakeResult:
+        ticket = load(self.store, ref)
+        attempted = needs_acknowledgement(ticket)
+        if attempted:
+            ticket = acknowledge(
+                self.store, ref, mailer=self.mailer, mail_from=self.config.mail_from, now=self.now
+            )
+        return self._result(ticket, outcome, record, ack_attempted=attempted)
+
+    @staticmethod
+    def _result(
+        ticket: Ticket, outcome: Outcome, record: MessageRecord | None, *, ack_attempted: bool = False
+    ) -> IntakeResult:
+        return IntakeResult(
+            ack_attempted=ack_attempted,
+            outcome=outcome,
+            ref=ticket.ref,
+            acknowledgement=ticket.acknowledgement.state,
+            defects=len(record.defects) if record else 0,
+            labels=tuple(label.value for label in ticket.labels),
+        )
+
+
+def _appended(ticket: Ticket, record: MessageRecord) -> tuple[MessageRecord, ...]:
+    if len(ticket.messages) >= MAX_THREAD_MESSAGES:
+        return ticket.messages
+    return (*ticket.messages, record)
+
+
+def _new_ticket(
+    ref: str,
+    *,
+    inbound: Inbound,
+    mail: ParsedMail,
+    record: MessageRecord,
+    hold: Hold | None,
+    automatic: str | None,
+    triage: classify.Classification,
+    config: IntakeConfig,
+    at: datetime,
+) -> tuple[Ticket, list[HistoryEntry]]:
+    if hold is Hold.VIRUS:
+        ack = Acknowledgement(state=AckState.NOT_REQUIRED, reason="virus")
+    elif automatic is not None:
+        ack = Acknowledgement(state=AckState.NOT_REQUIRED, reason=automatic)
+    elif mail.sender is None:
+        ack = Acknowledgement(state=AckState.NOT_REQUIRED, reason="no-sender-address")
+    else:
+        ack = Acknowledgement()
+    ticket = Ticket(
+        ref=ref,
+        channel=Channel.EMAIL,
+        status=Status.RECEIVED,
+        received_at=inbound.received_at,
+        created_at=at,
+        updated_at=at,
+        status_since=at,
+        hold=hold,
+        sender=mail.sender,
+        sender_is_email=True,
+        language=triage.language,
+        labels=triage.labels,
+        scores=triage.scores,
+        guids=triage.guids,
+        deadlines=deadlines.compute(inbound.received_at, internal_target_days=config.internal_target_days),
+        acknowledgement=ack,
+        automatic=automatic,
+        messages=(record,),
+    )
+    history = [
+        entry(
+            at,
+            SYSTEM,
+            "received",
+            channel=Channel.EMAIL.value,
+            ses_message_id=inbound.ses_message_id,
+            verdict=record.verdict,
+            defects=list(mail.defects),
+            html_only=mail.html_only,
+            attachments=mail.attachments,
+            automatic=automatic,
+        ),
+        entry(
+            at,
+            SYSTEM,
+            "classified",
+            labels=[label.value for label in triage.labels],
+            confidence={s.label.value: s.confidence for s in triage.scores},
+            phrases={s.label.value: list(s.phrases) for s in triage.scores if s.phrases},
+            language=triage.language,
+            guids=len(triage.guids),
+            answer_due=ticket.deadlines.answer_due.isoformat(),
+        ),
+    ]
+    if hold in (Hold.VIRUS, Hold.SPAM):
+        ticket, moved = transition(
+            ticket, Status.QUARANTINED, actor=SYSTEM, at=at, why=f"{hold.value} verdict FAIL"
+        )
+        history.append(moved)
+    elif hold is Hold.REVIEW:
+        history.append(entry(at, SYSTEM, "held_for_review", why=f"SES verdict {record.verdict}"))
+    else:
+        ticket, moved = transition(ticket, Status.TRIAGED, actor=SYSTEM, at=at)
+        history.append(moved)
+    return ticket, history
+
+
+def receive(
+    inbound: Inbound,
+    raw: bytes,
+    *,
+    store: TicketStore,
+    mailer: Mailer,
+    config: IntakeConfig,
+    now: Callable[[], datetime],
+) -> IntakeResult:
+    """File one received message; see the module docstring for the guarantees."""
+    return _Intake(store, mailer, config, now).receive(inbound, raw)

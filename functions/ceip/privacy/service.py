@@ -1,0 +1,481 @@
+"""The privacy team's operations on tickets, for the CLI and for later request handlers (erasure,
+export): every change goes through here, is checked against the transition table and lands in the
+ticket's append-only history with who, when and why.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+from ceip.privacy import classify, deadlines, outbound, templates
+from ceip.privacy.acknowledge import acknowledge, needs_acknowledgement
+from ceip.privacy.changes import Change, apply_change, load
+from ceip.privacy.deadlines import Jurisdiction, Law
+from ceip.privacy.mail import ParsedMail, parse
+from ceip.privacy.ports import Mailer, MailerUnavailable, RawMailStore, RefTaken, TicketStore
+from ceip.privacy.references import new_ref, normalize
+from ceip.privacy.tickets import (
+    SYSTEM,
+    Acknowledgement,
+    AckState,
+    Channel,
+    DenyReason,
+    HistoryEntry,
+    Hold,
+    MessageRecord,
+    Status,
+    Ticket,
+    changed,
+    entry,
+    transition,
+)
+from ceip.storage.inbox_keys import postal_key, sent_key
+
+MAX_REF_ATTEMPTS = 8
+EMAIL = r"^[^@\s<>\"(),;:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+
+
+class RequestRefused(Exception):
+    """The operation is not possible for this ticket; the message says why."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    record: MessageRecord
+    mail: ParsedMail | None
+    """The parsed message, or None when the raw message is gone (retention, lifecycle)."""
+
+
+@dataclass
+class TicketService:
+    store: TicketStore
+    mailer: Mailer
+    inbox: RawMailStore
+    mail_from: str
+    internal_target_days: int = deadlines.DEFAULT_INTERNAL_TARGET_DAYS
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    # -- reading --------------------------------------------------------------------------------
+    def get(self, ref: str) -> Ticket:
+        return load(self.store, normalize(ref))
+
+    def history(self, ref: str) -> list[HistoryEntry]:
+        return self.store.history(normalize(ref))
+
+    def tickets(self, statuses: Sequence[Status]) -> list[Ticket]:
+        return list(self.store.by_status(statuses))
+
+    def thread(self, ref: str) -> list[ThreadMessage]:
+        """The ticket's messages with their text, read back from the inbox bucket."""
+        messages = []
+        for record in self.get(ref).messages:
+            raw = self.inbox.get(record.key) if record.key else None
+            messages.append(ThreadMessage(record, parse(raw) if raw is not None else None))
+        return messages
+
+    # -- generic changes (also the API of other request handlers) --------------------------------
+    def record(
+        self,
+        ref: str,
+        *,
+        actor: str,
+        action: str,
+        details: dict[str, Any] | None = None,
+        why: str | None = None,
+    ) -> Ticket:
+        """Append an entry to the history without changing the ticket otherwise."""
+        _require(actor, "an actor")
+        _require(action, "an action")
+        at = self.clock()
+        recorded = HistoryEntry(at=at, actor=actor, action=action, details=dict(details or {}), why=why)
+        return self._change(ref, lambda t: (changed(t, at), [recorded]))
+
+    def transition(
+        self,
+        ref: str,
+        target: Status,
+        *,
+        actor: str,
+        why: str | None = None,
+        deny_reason: DenyReason | None = None,
+        duplicate_of: str | None = None,
+    ) -> Ticket:
+        _require(actor, "an actor")
+        at = self.clock()
+        original = normalize(duplicate_of) if duplicate_of else None
+        if original is not None:
+            if original == normalize(ref):
+                raise RequestRefused(f"{original} cannot duplicate itself")
+            load(self.store, original)
+
+        def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]]:
+            if ticket.hold is Hold.VIRUS and target is not Status.CLOSED:
+                raise RequestRefused(f"{ticket.ref} holds a virus: it can only be closed")
+            updated, moved = transition(
+                ticket, target, actor=actor, at=at, why=why, deny_reason=deny_reason, duplicate_of=original
+            )
+            history = [moved]
+            if target is Status.ACKNOWLEDGED and ticket.acknowledgement.state is not AckState.SENT:
+                # Acknowledged by hand (a letter, a phone call): record that it was done and by whom.
+                ack = Acknowledgement(state=AckState.SENT, reason=f"recorded by {actor}", sent_at=at)
+                updated = changed(updated, at, acknowledgement=ack)
+                history.append(entry(at, actor, "acknowledgement_recorded", why))
+            return updated, history
+
+        return self._change(ref, change)
+
+    # -- the team's operations ---------------------------------------------------------------------
+    def assign(self, ref: str, assignee: str | None, *, actor: str, why: str | None = None) -> Ticket:
+        _require(actor, "an actor")
+        at = self.clock()
+
+        def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]] | None:
+            if ticket.assignee == assignee:
+                return None
+            details = {"from": ticket.assignee, "to": assignee}
+            return changed(ticket, at, assignee=assignee), [entry(at, actor, "assigned", why, **details)]
+
+        return self._change(ref, change)
+
+    def override_labels(self, ref: str, labels: Sequence[classify.Label], *, actor: str, why: str) -> Ticket:
+        _require(actor, "an actor")
+        _require(why, "a reason (--why)")
+        if not labels:
+            raise RequestRefused("give at least one label")
+        at = self.clock()
+        chosen = tuple(dict.fromkeys(labels))
+
+        def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]]:
+            details = {"from": [x.value for x in ticket.labels], "to": [x.value for x in chosen]}
+            updated = changed(ticket, at, labels=chosen, labels_by=actor)
+            return updated, [entry(at, actor, "labels_overridden", why, **details)]
+
+        return self._change(ref, change)
+
+    def set_jurisdiction(self, ref: str, jurisdiction: Jurisdiction, *, actor: str, why: str) -> Ticket:
+        _require(actor, "an actor")
+        _require(why, "a reason (--why)")
+        at = self.clock()
+
+        def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]] | None:
+            if ticket.jurisdiction is jurisdiction:
+                return None
+            applicable = deadlines.LAWS_BY_JURISDICTION[jurisdiction]
+            extended = frozenset(law for law in ticket.extended if law in applicable)
+            computed = self._deadlines(ticket.received_at, jurisdiction, extended)
+            updated = changed(
+                ticket, at, jurisdiction=jurisdiction, extended=tuple(sorted(extended)), deadlines=computed
+            )
+            details = {
+                "from": ticket.jurisdiction.value,
+                "to": jurisdiction.value,
+                "answer_due": computed.answer_due.isoformat(),
+            }
+            return updated, [entry(at, actor, "jurisdiction_set", why, **details)]
+
+        return self._change(ref, change)
+
+    def note(self, ref: str, text: str, *, actor: str) -> Ticket:
+        _require(text, "the note's text")
+        return self.record(ref, actor=actor, action="note", why=text.strip())
+
+    def reply(
+        self,
+        ref: str,
+        kind: templates.Kind,
+        text: str,
+        *,
+        actor: str,
+        then: Status | None = None,
+    ) -> Ticket:
+        """Send a templated message to the requester by SES and record it (and `then` a transition)."""
+        _require(actor, "an actor")
+        if kind is templates.Kind.ACKNOWLEDGEMENT:
+            return self.acknowledge(ref, actor=actor)
+        if kind is not templates.Kind.EXTENSION:
+            _require(text, "the text of the reply")
+        ticket = self.get(ref)
+        if (
+            then is None
+            and kind is templates.Kind.NEED_INFO
+            and ticket.status is not Status.AWAITING_REQUESTER
+        ):
+            then = Status.AWAITING_REQUESTER
+        if then is not None and then is not ticket.status:
+            transition(
+                ticket, then, actor=actor, at=self.clock()
+            )  # IllegalTransition before anything is sent
+        rendered = templates.render(
+            kind, ticket.language, ref=ticket.ref, due=ticket.deadlines.answer_due, text=text
+        )
+        record, ses_id = self._send(ticket, rendered, kind)
+        at = record.at
+
+        def change(current: Ticket) -> tuple[Ticket, list[HistoryEntry]]:
+            updated = changed(current, at, messages=(*current.messages, record))
+            history = [
+                entry(
+                    at,
+                    actor,
+                    "reply_sent",
+                    template=kind.value,
+                    language=rendered.language,
+                    ses_message_id=ses_id,
+                )
+            ]
+            if then is not None and then is not updated.status:
+                updated, moved = transition(updated, then, actor=actor, at=at)
+                history.append(moved)
+            return updated, history
+
+        return self._change(ticket.ref, change, message_ids=[ses_id])
+
+    def extend(self, ref: str, reason: str, *, actor: str, laws: Sequence[Law] = ()) -> Ticket:
+        """Extend the answer deadline (GDPR by two months, CCPA once by 45 days) and notify the requester.
+
+        The notice, with the reason, must go out within the first period; for letters the team sends it
+        by post the same day (the history records which)."""
+        _require(actor, "an actor")
+        _require(reason, "a reason (--reason)")
+        ticket = self.get(ref)
+        today = self.clock().astimezone(UTC).date()
+        applicable = deadlines.LAWS_BY_JURISDICTION[ticket.jurisdiction]
+        chosen = tuple(laws) or tuple(law for law in applicable if law not in ticket.extended)
+        if not chosen:
+            raise RequestRefused(f"{ticket.ref}: every applicable deadline is already extended")
+        for law in chosen:
+            deadlines.check_extension(
+                law,
+                received_at=ticket.received_at,
+                jurisdiction=ticket.jurisdiction,
+                extended=frozenset(ticket.extended),
+                today=today,
+            )
+        extended = frozenset((*ticket.extended, *chosen))
+        computed = self._deadlines(ticket.received_at, ticket.jurisdiction, extended)
+        notice: str
+        message_ids: list[str] = []
+        records: tuple[MessageRecord, ...] = ()
+        if ticket.sender_is_email and ticket.sender:
+            rendered = templates.render(
+                templates.Kind.EXTENSION,
+                ticket.language,
+                ref=ticket.ref,
+                due=computed.answer_due,
+                text=reason,
+            )
+            record, ses_id = self._send(ticket, rendered, templates.Kind.EXTENSION)
+            notice, message_ids, records = f"e-mail {ses_id}", [ses_id], (record,)
+        else:
+            notice = "by post (send the letter today)"
+        at = self.clock()
+
+        def change(current: Ticket) -> tuple[Ticket, list[HistoryEntry]]:
+            updated = changed(
+                current,
+                at,
+                extended=tuple(sorted(extended)),
+                deadlines=computed,
+                messages=(*current.messages, *records),
+            )
+            details = {
+                "laws": [law.value for law in chosen],
+                "answer_due": computed.answer_due.isoformat(),
+                "notice": notice,
+            }
+            return updated, [entry(at, actor, "deadline_extended", reason.strip(), **details)]
+
+        return self._change(ticket.ref, change, message_ids=message_ids)
+
+    def acknowledge(self, ref: str, *, actor: str = SYSTEM) -> Ticket:
+        """Send a pending or failed acknowledgement now."""
+        ticket = self.get(ref)
+        if not needs_acknowledgement(ticket):
+            raise RequestRefused(
+                f"{ticket.ref} needs no acknowledgement by e-mail "
+                f"(status {ticket.status.value}, acknowledgement {ticket.acknowledgement.state.value})"
+            )
+        return acknowledge(
+            self.store, ticket.ref, mailer=self.mailer, mail_from=self.mail_from, now=self.clock, actor=actor
+        )
+
+    def release(self, ref: str, *, actor: str, why: str) -> Ticket:
+        """A human decides a quarantined (spam) or held (gray verdict) message is genuine: triage it and
+        acknowledge it. Messages with a virus are never released."""
+        _require(actor, "an actor")
+        _require(why, "a reason (--why)")
+        at = self.clock()
+
+        def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]]:
+            if ticket.hold is Hold.VIRUS:
+                raise RequestRefused(f"{ticket.ref} holds a virus: it is never released, only closed")
+            if ticket.hold is None:
+                raise RequestRefused(f"{ticket.ref} is not quarantined or held")
+            released, moved = transition(ticket, Status.TRIAGED, actor=actor, at=at, why=why)
+            return released, [entry(at, actor, "released", why, hold=ticket.hold.value), moved]
+
+        ticket = self._change(ref, change)
+        if needs_acknowledgement(ticket):
+            ticket = acknowledge(
+                self.store, ticket.ref, mailer=self.mailer, mail_from=self.mail_from, now=self.clock
+            )
+        return ticket
+
+    def new_postal(
+        self,
+        *,
+        received: date,
+        text: str,
+        actor: str,
+        postal_address: str | None = None,
+        email: str | None = None,
+        subject: str = "",
+        language: str | None = None,
+        jurisdiction: Jurisdiction = Jurisdiction.UNKNOWN,
+    ) -> Ticket:
+        """Record a letter by hand; from then on it is treated like an e-mail (classification, deadlines
+        from the day it arrived, acknowledgement by e-mail when the letter gives an address)."""
+        _require(actor, "an actor")
+        _require(text, "the letter's text (--text or --file)")
+        now = self.clock()
+        if received > now.astimezone(UTC).date():
+            raise RequestRefused("the received date is in the future")
+        if email is not None and not _is_email(email):
+            raise RequestRefused("--email is not an e-mail address")
+        # Noon UTC is the same calendar day in Europe and California, so every law counts from `received`.
+        received_at = datetime.combine(received, time(12), UTC)
+        key = postal_key(uuid.uuid4().hex)
+        self.inbox.put(key, _letter(subject, text, received, email))
+        triage = classify.classify(subject, text, language_hint=language)
+        chosen_language = language or triage.language
+        if email:
+            ack = Acknowledgement()
+        else:
+            ack = Acknowledgement(state=AckState.BY_POST, reason="acknowledge by post, then record it")
+        ticket = Ticket(
+            ref=new_ref(),
+            channel=Channel.POSTAL,
+            status=Status.RECEIVED,
+            received_at=received_at,
+            created_at=now,
+            updated_at=now,
+            status_since=now,
+            sender=email or (postal_address.strip() if postal_address else None),
+            sender_is_email=bool(email),
+            language=chosen_language,
+            labels=triage.labels,
+            scores=triage.scores,
+            guids=triage.guids,
+            jurisdiction=jurisdiction,
+            deadlines=self._deadlines(received_at, jurisdiction, frozenset()),
+            acknowledgement=ack,
+            messages=(MessageRecord(kind="letter", at=received_at, key=key),),
+        )
+        ticket, moved = transition(ticket, Status.TRIAGED, actor=actor, at=now)
+        history = [
+            entry(now, actor, "received", channel=Channel.POSTAL.value, received=received.isoformat()),
+            entry(
+                now,
+                SYSTEM,
+                "classified",
+                labels=[x.value for x in triage.labels],
+                confidence={s.label.value: s.confidence for s in triage.scores},
+                language=chosen_language,
+                guids=len(triage.guids),
+                answer_due=ticket.deadlines.answer_due.isoformat(),
+            ),
+            moved,
+        ]
+        for _ in range(MAX_REF_ATTEMPTS):
+            try:
+                stored = self.store.create(ticket, history)
+                break
+            except RefTaken:
+                ticket = ticket.model_copy(update={"ref": new_ref()})
+        else:
+            raise RefTaken(ticket.ref)
+        if needs_acknowledgement(stored):
+            stored = acknowledge(
+                self.store, stored.ref, mailer=self.mailer, mail_from=self.mail_from, now=self.clock
+            )
+        return stored
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _change(self, ref: str, change: Change, *, message_ids: Sequence[str] = ()) -> Ticket:
+        return apply_change(self.store, normalize(ref), change, message_ids=message_ids)
+
+    def _deadlines(
+        self, received_at: datetime, jurisdiction: Jurisdiction, extended: frozenset[Law]
+    ) -> deadlines.Deadlines:
+        return deadlines.compute(
+            received_at,
+            jurisdiction=jurisdiction,
+            extended=extended,
+            internal_target_days=self.internal_target_days,
+        )
+
+    def _send(
+        self, ticket: Ticket, rendered: templates.Rendered, kind: templates.Kind
+    ) -> tuple[MessageRecord, str]:
+        """Send a message of the team to the requester; keep a copy beside the thread."""
+        if ticket.redacted_at is not None or not ticket.sender:
+            raise RequestRefused(f"{ticket.ref} has no sender address any more")
+        if not ticket.sender_is_email:
+            raise RequestRefused(
+                f"{ticket.ref} came by post without an e-mail address: answer by post and `note` it"
+            )
+        at = self.clock()
+        in_reply_to = next(
+            (m.message_id for m in reversed(ticket.messages) if m.direction == "in" and m.message_id), None
+        )
+        raw = outbound.compose(
+            rendered,
+            ref=ticket.ref,
+            mail_from=self.mail_from,
+            to=ticket.sender,
+            at=at,
+            in_reply_to=in_reply_to,
+        )
+        key = sent_key(uuid.uuid4().hex)
+        self.inbox.put(key, raw)
+        try:
+            ses_id = self.mailer.send(raw, source=self.mail_from, destination=ticket.sender)
+        except MailerUnavailable as error:
+            self.inbox.delete(key)
+            raise RequestRefused(
+                f"{ticket.ref}: SES did not send the message ({error}); nothing was recorded"
+            ) from error
+        record = MessageRecord(direction="out", kind=kind.value, at=at, key=key, ses_message_id=ses_id)
+        return record, ses_id
+
+
+def _require(value: str | None, what: str) -> None:
+    if value is None or not value.strip():
+        raise RequestRefused(f"{what} is required")
+
+
+def _is_email(value: str) -> bool:
+    return re.fullmatch(EMAIL, value.strip()) is not None
+
+
+def _letter(subject: str, text: str, received: date, email: str | None) -> bytes:
+    """A letter's transcript stored as a message, so `show` and retention treat it like an e-mail."""
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = subject or f"Letter received {received.isoformat()}"
+    message["X-CEIP-Channel"] = "postal"
+    message["X-CEIP-Received"] = received.isoformat()
+    if email:
+        message["From"] = email
+    message.set_content(text)
+    return message.as_bytes()

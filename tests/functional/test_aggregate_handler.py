@@ -1,0 +1,110 @@
+"""AggregateFunction under moto: the scheduler's input in, tables and a manifest in the aggregates bucket."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ceip.aggregate import app
+from ceip.storage import aggregate_keys
+from tests.conftest import AGGREGATES_BUCKET, REPORTS_BUCKET, Captured
+from tests.support import aggregate_truth as truth
+from tests.support.aggregate_fakes import read_table
+from tests.support.events import load_event
+from tests.support.population import build_population, objects_of
+
+DAY = date(2026, 11, 28)
+
+
+@pytest.fixture
+def captured(capsys: pytest.CaptureFixture[str]) -> Iterator[Captured]:
+    """The aggregate logger's output (EMF metrics go to stdout, which capsys sees)."""
+    buffer = io.StringIO()
+    handler = app.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous = handler.setStream(buffer)
+    yield Captured(buffer, capsys)
+    if previous is not None:
+        handler.setStream(previous)
+
+
+@pytest.fixture
+def buckets() -> Any:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=REPORTS_BUCKET)
+        s3.create_bucket(Bucket=AGGREGATES_BUCKET)
+        yield s3
+
+
+def stored(s3: Any, bucket: str) -> dict[str, bytes]:
+    found = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            found[item["Key"]] = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+    return found
+
+
+def test_the_scheduled_event_aggregates_the_day_before_its_scheduled_time(
+    buckets: Any, lambda_context: Any, captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a day of reports in the reports bucket, as ingest stores them
+    monkeypatch.setenv("PARTNER_MIN_MACHINES", "10")
+    population = build_population(DAY, machines_per_product=25)
+    for key, body in objects_of(population.reports).items():
+        buckets.put_object(Bucket=REPORTS_BUCKET, Key=key, Body=body)
+    # When EventBridge Scheduler delivers the schedule's input for 2026-11-29 02:00 UTC
+    answer = app.lambda_handler(load_event("scheduler_aggregate.json"), lambda_context)
+    # Then the 28th is aggregated into the aggregates bucket, manifest last and listing every file
+    assert answer["dt"] == "2026-11-28"
+    assert answer["manifest"] == f"s3://{AGGREGATES_BUCKET}/{aggregate_keys.manifest_key(DAY)}"
+    objects = stored(buckets, AGGREGATES_BUCKET)
+    manifest = json.loads(objects[aggregate_keys.manifest_key(DAY)])
+    assert set(manifest["files"]) | {aggregate_keys.manifest_key(DAY)} == set(objects)
+    assert manifest["input"]["reports_aggregated"] == len(population.reports) == answer["reports"]
+    assert manifest["parameters"]["min_machines"] == 10
+    reports = [s.report for s in population.reports]
+    active = {r["product_id"]: r for r in read_table(objects, "internal", "active", DAY)}
+    assert {
+        p: {"machines": r["machines"], "reports": r["reports"]} for p, r in active.items()
+    } == truth.active(reports)
+    assert (
+        len(read_table(objects, "partner", "problems", DAY, suffix=".csv"))
+        == manifest["rows"]["partner/problems"]
+    )
+    # and nothing it printed (logs, EMF metrics) names a machine or a report
+    output = captured.text()
+    assert "day_aggregated" in output and "ReportsAggregated" in output
+    for report in reports:
+        assert report["machine_id"] not in output and report["report_id"] not in output
+
+
+def test_an_explicit_date_aggregates_that_day_and_leaves_the_raw_reports_alone(
+    buckets: Any, lambda_context: Any
+) -> None:
+    population = build_population(date(2026, 10, 1), machines_per_product=5, reports_per_machine=1)
+    for key, body in objects_of(population.reports).items():
+        buckets.put_object(Bucket=REPORTS_BUCKET, Key=key, Body=body)
+    before = stored(buckets, REPORTS_BUCKET)
+    answer = app.lambda_handler({"date": "2026-10-01"}, lambda_context)
+    assert answer["dt"] == "2026-10-01" and answer["reports"] == 10
+    assert stored(buckets, REPORTS_BUCKET) == before
+
+
+@pytest.mark.parametrize("event", [{"date": "yesterday"}, {"day": "2026-10-01"}, ["2026-10-01"]])
+def test_a_malformed_input_fails_without_touching_storage(
+    buckets: Any, lambda_context: Any, event: Any, captured: Captured
+) -> None:
+    with pytest.raises(app.InvalidRequest) as raised:
+        app.lambda_handler(event, lambda_context)
+    assert "2026-10-01" not in str(raised.value) and "yesterday" not in str(raised.value)
+    assert stored(buckets, AGGREGATES_BUCKET) == {}
+    assert "invalid_request" in captured.text()

@@ -1,0 +1,162 @@
+"""Pure parts of aggregation: keys, dates, SQL parameters, HLL sketches and their error bound, staging."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ceip.aggregate import dates, queries, sketches
+from ceip.aggregate.staging import fetch_objects, inflate_parts
+from ceip.storage import aggregate_keys
+from tests.support.aggregate_fakes import MemorySource
+
+DAY = date(2026, 11, 28)
+
+
+# -------------------------------------------------------------------------------- keys
+def test_table_keys_are_partitioned_by_audience_table_and_day() -> None:
+    assert aggregate_keys.table_part_key("partner", "problems", DAY, 3, "csv") == (
+        "aggregates/partner/problems/dt=2026-11-28/part-00003.csv"
+    )
+    assert aggregate_keys.sketches_key(DAY) == "aggregates/internal/sketches/dt=2026-11-28/sketches.parquet"
+    assert aggregate_keys.manifest_key(DAY) == "aggregates/manifest/dt=2026-11-28/manifest.json"
+    assert aggregate_keys.report_hour_prefix(DAY, 7) == "reports/dt=2026-11-28/hr=07/"
+
+
+@pytest.mark.parametrize("table", ["../x", "Problems", "", "a/b"])
+def test_table_names_outside_the_layout_are_refused(table: str) -> None:
+    with pytest.raises(ValueError):
+        aggregate_keys.table_day_prefix("internal", table, DAY)
+
+
+def test_part_numbers_and_hours_are_bounded() -> None:
+    with pytest.raises(ValueError):
+        aggregate_keys.table_part_key("internal", "problems", DAY, 100_000, "parquet")
+    with pytest.raises(ValueError):
+        aggregate_keys.report_hour_prefix(DAY, 24)
+
+
+# -------------------------------------------------------------------------------- dates
+def test_the_schedule_builds_the_utc_day_before_its_scheduled_time() -> None:
+    # Given the 02:00 UTC schedule, retried at 00:30 the next day
+    scheduled = datetime(2026, 11, 29, 2, tzinfo=UTC)
+    late_retry = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)
+    # Then the day is still the one the schedule meant
+    assert dates.requested_day(None, scheduled, late_retry) == DAY
+    assert dates.requested_day(None, None, scheduled) == DAY
+    assert dates.requested_day(date(2026, 1, 5), scheduled, late_retry) == date(2026, 1, 5)
+
+
+def test_previous_utc_day_converts_offsets_and_refuses_naive_times() -> None:
+    tokyo = datetime(2026, 11, 29, 8, tzinfo=timezone(timedelta(hours=9)))  # 23:00 UTC on the 28th
+    assert dates.previous_utc_day(tokyo) == date(2026, 11, 27)
+    with pytest.raises(ValueError):
+        dates.previous_utc_day(datetime(2026, 11, 29))
+
+
+def test_day_ranges_windows_and_lookback() -> None:
+    assert dates.day_range(DAY, DAY + timedelta(days=2)) == [DAY, DAY + timedelta(1), DAY + timedelta(2)]
+    with pytest.raises(ValueError):
+        dates.day_range(DAY, DAY - timedelta(days=1))
+    with pytest.raises(ValueError):
+        dates.day_range(DAY, DAY + timedelta(days=400))
+    window = dates.window_days(DAY, 7)
+    assert (window[0], window[-1], len(window)) == (DAY - timedelta(days=6), DAY, 7)
+    assert dates.lookback_hours(2) == [22, 23]
+    assert dates.lookback_hours(0) == []
+    with pytest.raises(ValueError):
+        dates.lookback_hours(25)
+
+
+# -------------------------------------------------------------------------------- SQL
+def test_parameters_are_filled_with_numbers_only_and_bare_dollars_stay() -> None:
+    sql = queries.query("partner/problems", min_machines=50)
+    assert "machines >= 50" in sql and "${" not in sql
+    with pytest.raises(KeyError):
+        queries.query("partner/problems")
+    with pytest.raises(TypeError):
+        queries.query("partner/problems", min_machines="1; DROP TABLE x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        queries.query("partner/problems", min_machines=True)
+
+
+def test_machine_key_is_the_guids_first_60_bits() -> None:
+    # Given GUIDs, the sketch input's machine key must be a fixed function of them on every day
+    guids = [str(uuid.uuid4()) for _ in range(50)]
+    expression = "CAST(CAST(machine_id AS UHUGEINT) >> 68 AS BIGINT)"
+    assert expression in " ".join(queries.sql_text("sketch_inputs").split())
+    con = duckdb.connect()
+    sql = f"SELECT {expression} FROM (SELECT CAST(? AS UUID) AS machine_id)"
+    got = [con.execute(sql, [g]).fetchone()[0] for g in guids]  # type: ignore[index]
+    # Then it equals the same bits taken in plain Python
+    assert got == [uuid.UUID(g).int >> 68 for g in guids]
+
+
+# -------------------------------------------------------------------------------- sketches
+def test_hll_estimates_stay_within_three_standard_errors_of_the_truth() -> None:
+    # Given three days of 20,000 machines each, overlapping by half, as a window of three days
+    rng = random.Random(5)
+    population = [rng.getrandbits(60) for _ in range(40_000)]
+    days = [population[0:20_000], population[10_000:30_000], population[20_000:40_000]]
+    by_day = {
+        DAY - timedelta(days=i): [
+            sketches.DaySketch(sketches.SketchKey("active", "p"), 1, sketches.sketch_of(d))
+        ]
+        for i, d in enumerate(days)
+    }
+    window = sketches.rolling_window(dates.window_days(DAY, 3), by_day)
+    (row,) = window.rows
+    # Then the merged estimate counts each machine once, within the documented bound
+    exact = len(set(population))
+    assert pytest.approx(0.01625, abs=1e-5) == sketches.RELATIVE_STANDARD_ERROR
+    assert abs(row.machines - exact) / exact < 3 * sketches.RELATIVE_STANDARD_ERROR
+    assert row.machines < 0.8 * sum(len(d) for d in days)  # not a sum of days
+    assert row.total == 3
+
+
+def test_small_sets_are_counted_exactly_and_missing_days_are_listed() -> None:
+    keys = list(range(1, 301))  # 300 machines had the problem, 250 of them are "active": capped
+    by_day = {
+        DAY: [
+            sketches.DaySketch(
+                sketches.SketchKey("problem", "p", "crash", "program"), 7, sketches.sketch_of(keys)
+            )
+        ]
+    }
+    by_day[DAY].append(
+        sketches.DaySketch(sketches.SketchKey("active", "p"), 9, sketches.sketch_of(range(1, 251)))
+    )
+    window = sketches.rolling_window(dates.window_days(DAY, 7), by_day)
+    problem = next(r for r in window.rows if r.key.scope == "problem")
+    assert problem.machines == 300
+    assert problem.prevalence == 1.0  # capped: an estimate never exceeds its product's active machines
+    assert len(window.missing_days) == 6 and window.days_with_data == (DAY,)
+
+
+# -------------------------------------------------------------------------------- staging
+def test_staging_skips_objects_that_are_not_gzip_and_counts_vanished_ones(tmp_path: Path) -> None:
+    good = gzip.compress(b'{"a": 1}\n')
+    source = MemorySource({"k/1": good, "k/2": b"plain text", "k/3": good})
+    source.objects.pop("k/3")  # listed, then gone
+    staged = fetch_objects(["k/1", "k/2", "k/3"], source, tmp_path / "s", name="day", workers=2)
+    assert (staged.objects_read, staged.objects_corrupt, staged.objects_vanished) == (2, 1, 1)
+    assert b"".join(p.read_bytes() for p in staged.files) == good
+
+
+def test_the_exact_path_inflates_object_by_object_and_drops_only_the_broken_one(tmp_path: Path) -> None:
+    first, broken, last = (
+        gzip.compress(b'{"a": 1}\n'),
+        gzip.compress(b'{"a": 2}\n')[:-6],
+        gzip.compress(b'{"a": 3}'),
+    )
+    source = MemorySource({"1": first, "2": broken, "3": last})
+    staged = fetch_objects(["1", "2", "3"], source, tmp_path / "s", name="day", workers=1)
+    exact = inflate_parts(staged, tmp_path / "x", name="x", workers=1)
+    assert exact.objects_corrupt == 1
+    assert b"".join(p.read_bytes() for p in exact.files) == b'{"a": 1}\n{"a": 3}\n'

@@ -1,0 +1,394 @@
+"""The aggregation service on a synthetic population with known truth (in-memory ports, real DuckDB).
+
+Every table is compared with tests/support/aggregate_truth.py, which computes it in plain Python.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from ceip.aggregate.service import AggregationOptions, aggregate_day
+from ceip.storage import aggregate_keys, keys, report_codec
+from tests.support import aggregate_truth as truth
+from tests.support.aggregate_fakes import MemorySource, MemoryStore, SetSuppression, read_table
+from tests.support.population import StoredReport, at, build_population, guid, objects_of, report_of
+
+DAY = date(2026, 11, 28)
+K = 20
+FOLD = 0.1
+
+
+@dataclass
+class Scenario:
+    objects: dict[str, bytes]
+    counted: list[dict[str, Any]]
+    """The unique reports that must be aggregated: the truth's input."""
+    suppressed: set[str]
+
+
+def scenario(day: date = DAY, seed: int = 7) -> Scenario:
+    """A day with every hazard: retries in the day and across midnight, a corrupt object, corrupt
+    lines, and a suppressed machine."""
+    population = build_population(day, seed=seed)
+    rng = random.Random(seed + 1)
+    objects = objects_of(population.reports)
+    counted = [stored.report for stored in population.reports]
+
+    # Retries within the day: five reports stored again in a later object.
+    retried = population.reports[:5]
+    again = [StoredReport(s.report, at(day, 23, 30)) for s in retried]
+    objects.update(objects_of(again))
+
+    # Retries across midnight: first stored at 23:5x the day before, again just after midnight. They
+    # carry a problem no other report has, so counting them on this day would show.
+    machine = population.machines[10]
+    late = []
+    for minute in (50, 55, 58):
+        report = report_of(machine, at(day - timedelta(days=1), 23, minute), rng, latest=False)
+        report["performance"]["problems"] = [{"id": "midnight.retry", "kind": "program", "count": 1}]
+        late.append(report)
+    objects.update(objects_of([StoredReport(r, at(day - timedelta(days=1), 23, 59)) for r in late]))
+    objects.update(objects_of([StoredReport(r, at(day, 0, 1)) for r in late]))
+
+    # A corrupt object (truncated gzip) whose reports must not count.
+    lost = report_of(population.machines[11], at(day, 12), rng, latest=False)
+    lost["performance"]["problems"] = [{"id": "corrupt.object", "kind": "program", "count": 1}]
+    broken = report_codec.encode_lines([StoredReport(lost, at(day, 12)).line], at(day, 12, 5))
+    objects[keys.report_object_key(at(day, 12, 5), "c0" * 16)] = broken[: len(broken) // 2]
+
+    # Corrupt lines beside a good report in one object.
+    good = report_of(population.machines[12], at(day, 13), rng, latest=True)
+    good_line = StoredReport(good, at(day, 13)).line[:-1] + ',"received_at":"2026-11-28T13:00:10.000Z"}'
+    text = "\n".join([good_line, "this is not json", '{"report_id": "' + guid(rng) + '", "machine']) + "\n"
+    objects[keys.report_object_key(at(day, 13), "c1" * 16)] = gzip.compress(text.encode())
+    counted.append(good)
+
+    suppressed_machine = population.machines[20].machine_id
+    counted = [r for r in counted if r["machine_id"] != suppressed_machine]
+    return Scenario(objects, counted, {suppressed_machine})
+
+
+def options(**overrides: Any) -> AggregationOptions:
+    values: dict[str, Any] = {"min_machines": K, "fold_share": FOLD, "threads": 2, "fetch_workers": 4}
+    values.update(overrides)
+    return AggregationOptions(**values)
+
+
+def run(objects: dict[str, bytes], store: MemoryStore, suppressed: set[str] = frozenset(), **kw: Any) -> Any:  # type: ignore[assignment]
+    day = kw.pop("day", DAY)
+    return aggregate_day(
+        day,
+        source=MemorySource(objects),
+        store=store,
+        suppression=SetSuppression(suppressed),
+        options=options(**kw),
+        now=datetime(2026, 11, 29, 2, tzinfo=UTC),
+    )
+
+
+@pytest.fixture(scope="module")
+def day_run() -> tuple[Scenario, MemoryStore, Any]:
+    world = scenario()
+    store = MemoryStore()
+    result = run(world.objects, store, world.suppressed)
+    return world, store, result
+
+
+def keyed(rows: list[dict[str, Any]], *names: str) -> dict[Any, dict[str, Any]]:
+    table = {}
+    for row in rows:
+        key = tuple(row[n] for n in names)
+        table[key if len(key) > 1 else key[0]] = {k: v for k, v in row.items() if k not in names}
+    return table
+
+
+def assert_rows(actual: dict[Any, dict[str, Any]], expected: dict[Any, dict[str, Any]]) -> None:
+    assert set(actual) == set(expected)
+    for key, row in expected.items():
+        for column, value in row.items():
+            assert actual[key][column] == pytest.approx(value), (key, column)
+
+
+# -------------------------------------------------------------------------------- input hygiene
+def test_manifest_counts_what_was_read_dropped_and_aggregated(day_run: Any) -> None:
+    # Given the day with its hazards, aggregated once
+    world, _, result = day_run
+    counts = result.manifest.input
+    # Then each hazard is counted where it belongs and only the counted reports are aggregated
+    assert counts.objects_corrupt == 1
+    assert counts.corrupt_lines_skipped == 2
+    assert counts.duplicates_within_day == 5
+    assert counts.duplicates_from_previous_day == 3
+    assert counts.duplicates_dropped == 8
+    assert counts.suppressed_machines_dropped == 1
+    assert counts.suppressed_reports_dropped == 3
+    assert counts.reports_aggregated == len(world.counted)
+    assert (
+        counts.objects_read
+        == counts.objects_listed
+        == len([k for k in world.objects if "dt=2026-11-28" in k])
+    )
+    assert counts.previous_day_objects_read == 1
+    assert counts.machines == len({r["machine_id"] for r in world.counted})
+
+
+def test_active_problems_and_features_match_the_truth(day_run: Any) -> None:
+    world, store, _ = day_run
+    assert keyed(read_table(store.objects, "internal", "active", DAY), "product_id") == truth.active(
+        world.counted
+    )
+    problems = keyed(
+        read_table(store.objects, "internal", "problems", DAY), "product_id", "problem_id", "kind"
+    )
+    assert_rows(problems, truth.problems(world.counted))
+    features = keyed(read_table(store.objects, "internal", "features", DAY), "product_id", "feature_id")
+    assert_rows(features, truth.features(world.counted))
+
+
+def test_one_machine_hitting_a_problem_a_hundred_times_is_told_apart_from_many_machines(day_run: Any) -> None:
+    # Given the heavy hitter: one machine 100 hits a report, three machines one hit a report
+    _, store, _ = day_run
+    problems = keyed(
+        read_table(store.objects, "internal", "problems", DAY), "product_id", "problem_id", "kind"
+    )
+    heavy = problems[("contoso.editor", "crash.heavy.hitter", "program")]
+    # Then hits are many, machines few, and one machine holds almost all of them
+    assert heavy["machines"] == 4
+    assert heavy["hits"] == 3 * (100 + 3)
+    assert heavy["top_machine_share"] == pytest.approx(100 / 103)
+
+
+def test_retries_corrupt_input_and_suppressed_machines_leave_no_trace_in_the_tables(day_run: Any) -> None:
+    world, store, _ = day_run
+    problem_ids = {row["problem_id"] for row in read_table(store.objects, "internal", "problems", DAY)}
+    assert "midnight.retry" not in problem_ids
+    assert "corrupt.object" not in problem_ids
+    assert world.suppressed.isdisjoint({r["machine_id"] for r in world.counted})
+
+
+def test_configuration_comes_from_each_machines_latest_report(day_run: Any) -> None:
+    world, store, _ = day_run
+    rows = keyed(
+        read_table(store.objects, "internal", "configuration", DAY), "product_id", "dimension", "value"
+    )
+    expected = truth.configuration(world.counted)
+    assert_rows(rows, expected)
+    # the upgraded machines' earlier version shows nowhere: only their latest report counts
+    assert not [key for key in rows if key[2] == "10.0.17763"]
+    assert any(r["configuration"]["os"]["version"] == "10.0.17763" for r in world.counted)
+
+
+def test_performance_weights_each_machine_once_by_its_own_median(day_run: Any) -> None:
+    world, store, _ = day_run
+    rows = keyed(read_table(store.objects, "internal", "performance", DAY), "product_id", "metric")
+    assert_rows(rows, truth.performance(world.counted))
+    assert len(rows) == 6
+
+
+def test_usage_distributions_and_medians_match(day_run: Any) -> None:
+    world, store, _ = day_run
+    rows = keyed(read_table(store.objects, "internal", "usage", DAY), "product_id", "metric", "bucket")
+    assert_rows(rows, truth.usage(world.counted))
+
+
+# -------------------------------------------------------------------------------- partner tables
+def test_partner_tables_drop_cells_below_k_and_fold_rare_configuration_values(day_run: Any) -> None:
+    world, store, _ = day_run
+    objects = store.objects
+    problems = keyed(read_table(objects, "partner", "problems", DAY), "product_id", "problem_id", "kind")
+    expected_problems = truth.threshold(truth.problems(world.counted), K)
+    assert_rows(problems, expected_problems)
+    assert len(expected_problems) < len(truth.problems(world.counted)), "some problem must fall below K"
+
+    internal_config = truth.configuration(world.counted)
+    config = keyed(read_table(objects, "partner", "configuration", DAY), "product_id", "dimension", "value")
+    expected_config = truth.partner_configuration(internal_config, K, FOLD)
+    assert_rows(config, expected_config)
+    assert any(row["share"] < FOLD for row in internal_config.values()), "this scenario must fold values"
+    assert not [key for key in config if key[2] == "128"]
+
+    usage = keyed(read_table(objects, "partner", "usage", DAY), "product_id", "metric", "bucket")
+    expected_usage = truth.partner_usage(truth.usage(world.counted), K)
+    assert_rows(usage, expected_usage)
+    assert len(expected_usage) < len(truth.usage(world.counted)), "some bucket must be suppressed"
+    assert all(row["machines"] >= K for row in [*problems.values(), *config.values(), *usage.values()])
+
+
+def test_rare_values_are_folded_into_other_before_k_applies() -> None:
+    # Given the day with a small K, so that the folded group itself clears it
+    world = scenario()
+    store = MemoryStore()
+    run(world.objects, store, world.suppressed, min_machines=3)
+    # Then every value below the fold share sits in 'other' (summed), and 'other' is published
+    config = keyed(
+        read_table(store.objects, "partner", "configuration", DAY), "product_id", "dimension", "value"
+    )
+    expected = truth.partner_configuration(truth.configuration(world.counted), 3, FOLD)
+    assert_rows(config, expected)
+    assert ("contoso.editor", "processor_count", "other") in config
+    assert not [key for key in config if key[2] == "128"]
+
+
+def test_partner_csv_equals_partner_parquet(day_run: Any) -> None:
+    _, store, _ = day_run
+    for table in ("problems", "configuration", "usage", "features"):
+        parquet = read_table(store.objects, "partner", table, DAY)
+        csv = read_table(store.objects, "partner", table, DAY, suffix=".csv")
+        assert len(csv) == len(parquet)
+        assert [r[next(iter(r))] for r in csv] == [r[next(iter(r))] for r in parquet]
+
+
+def test_no_output_holds_a_guid_or_a_time_finer_than_the_day(day_run: Any) -> None:
+    # Given every GUID the day's reports carried
+    world, store, result = day_run
+    guids = {r["machine_id"] for r in world.counted} | {r["report_id"] for r in world.counted}
+    guids |= world.suppressed
+    # Then no file the run wrote contains one, in any form (parquet and CSV store strings plainly)
+    for key, body in store.objects.items():
+        text = (
+            gzip.decompress(body).decode(errors="replace") if key.endswith(".gz") else body.decode("latin-1")
+        )
+        for value in guids:
+            assert value not in text, key
+    # and partner rows carry no column finer than the day
+    for table in (
+        "problems",
+        "features",
+        "configuration",
+        "performance",
+        "usage",
+        "active",
+        "problems_rolling",
+    ):
+        for row in read_table(store.objects, "partner", table, DAY):
+            assert not {"machine_id", "report_id", "received_at", "created_at"} & set(row)
+    assert result.manifest.files
+
+
+# -------------------------------------------------------------------------------- rolling windows
+def test_a_single_day_window_lists_its_missing_days(day_run: Any) -> None:
+    _, store, result = day_run
+    seven, twenty_eight = result.manifest.windows
+    assert (seven.days, seven.days_with_data, len(seven.missing_days)) == (7, 1, 6)
+    assert (twenty_eight.days, twenty_eight.days_with_data, len(twenty_eight.missing_days)) == (28, 1, 27)
+    rolling = keyed(read_table(store.objects, "internal", "active_rolling", DAY), "product_id", "window_days")
+    daily = keyed(read_table(store.objects, "internal", "active", DAY), "product_id")
+    for (product, _), row in rolling.items():
+        assert row["machines"] == daily[product]["machines"]
+        assert row["days_with_data"] == 1
+
+
+def test_rolling_windows_count_distinct_machines_over_the_window_not_a_sum_of_days() -> None:
+    # Given three consecutive days whose machine sets overlap, aggregated oldest first
+    store = MemoryStore()
+    days = [DAY - timedelta(days=2), DAY - timedelta(days=1), DAY]
+    counted: list[dict[str, Any]] = []
+    for offset, day in enumerate(days):
+        population = build_population(day, machines_per_product=30, seed=100)  # same machines every day
+        keep = population.reports[offset * 30 :]  # each day loses some machines' reports
+        counted.extend(s.report for s in keep)
+        run(objects_of(keep), store, day=day)
+    # When the last day's 7-day tables are read
+    rolling = keyed(
+        read_table(store.objects, "internal", "problems_rolling", DAY),
+        "product_id",
+        "problem_id",
+        "kind",
+        "window_days",
+    )
+    active = keyed(read_table(store.objects, "internal", "active_rolling", DAY), "product_id", "window_days")
+    # Then machines are distinct over the three days, hits are summed
+    expected = truth.problems(counted)
+    actives = truth.active(counted)
+    for (product, problem, kind), row in expected.items():
+        got = rolling[(product, problem, kind, 7)]
+        assert got["machines"] == row["machines"]
+        assert got["hits"] == row["hits"]
+        assert got["days_with_data"] == 3
+        assert got["prevalence"] == pytest.approx(row["machines"] / actives[product]["machines"])
+    for product, row in actives.items():
+        assert active[(product, 7)]["machines"] == row["machines"]
+        assert active[(product, 28)]["reports"] == row["reports"]
+    daily_sum = sum(r["machines"] for r in read_table(store.objects, "internal", "active", DAY))
+    assert sum(r["machines"] for (_, w), r in active.items() if w == 7) < daily_sum * 3
+
+
+# -------------------------------------------------------------------------------- reruns
+def test_a_rerun_replaces_the_days_output_and_leaves_no_stale_file() -> None:
+    # Given a day aggregated with tiny part files, and a file an older layout left behind
+    world = scenario()
+    store = MemoryStore()
+    run(world.objects, store, world.suppressed, rows_per_file=3)
+    stale = aggregate_keys.table_day_prefix("internal", "problems", DAY) + "old-layout.csv"
+    store.put(stale, b"x", content_type="text/csv")
+    other_day = aggregate_keys.table_part_key("internal", "problems", DAY - timedelta(days=5), 0, "parquet")
+    store.put(other_day, b"another day", content_type="application/vnd.apache.parquet")
+    before = {k for k in store.objects if "/dt=2026-11-28/" in k}
+    # When the day is rerun after half its objects went away (fewer rows, so fewer part files)
+    fewer = dict(sorted(world.objects.items())[: len(world.objects) // 2])
+    result = run(fewer, store, set(), rows_per_file=3)
+    # Then the day holds exactly the new run's files; other days are untouched
+    now = {k for k in store.objects if "/dt=2026-11-28/" in k}
+    assert now == set(result.manifest.files) | {result.manifest_key}
+    assert stale not in store.objects and before - now
+    assert store.objects[other_day] == b"another day"
+    assert result.manifest.stale_files_deleted == len(before - now)
+    problems = read_table(store.objects, "internal", "problems", DAY)
+    assert len(problems) == result.manifest.rows["internal/problems"]
+
+
+def test_rerunning_on_the_same_input_gives_the_same_files() -> None:
+    world = scenario()
+    first, second = MemoryStore(), MemoryStore()
+    run(world.objects, first, world.suppressed)
+    run(world.objects, second, world.suppressed)
+    manifest = aggregate_keys.manifest_key(DAY)
+    tables = {k for k in first.objects if k != manifest and not k.endswith("sketches.parquet")}
+    assert {k: first.objects[k] for k in tables} == {k: second.objects[k] for k in tables}
+
+
+def test_suppression_is_asked_about_the_days_machines_only() -> None:
+    world = scenario()
+    suppression = SetSuppression(world.suppressed | {"00000000-0000-4000-8000-000000000000"})
+    aggregate_day(
+        DAY,
+        source=MemorySource(world.objects),
+        store=MemoryStore(),
+        suppression=suppression,
+        options=options(),
+    )
+    machines = {r["machine_id"] for r in world.counted} | world.suppressed
+    assert suppression.asked == machines
+
+
+def test_an_empty_day_writes_empty_tables_and_a_manifest() -> None:
+    store = MemoryStore()
+    result = run({}, store)
+    assert result.manifest.input.reports_aggregated == 0
+    assert read_table(store.objects, "internal", "problems", DAY) == []
+    manifest = json.loads(store.objects[aggregate_keys.manifest_key(DAY)])
+    assert manifest["rows"]["partner/active"] == 0
+    assert manifest["engine"]["name"] == "duckdb"
+
+
+def test_latest_configuration_compares_instants_not_the_clock_text_of_each_offset() -> None:
+    # Given one machine whose report at 10:00+05:00 (05:00 UTC) precedes its report at 06:00 UTC
+    rng = random.Random(3)
+    machine = build_population(DAY, machines_per_product=1).machines[0]
+    early = report_of(machine, at(DAY, 5), rng, latest=True)
+    early["created_at"] = "2026-11-28T10:00:00+05:00"
+    early["configuration"]["os"]["version"] = "10.0.1"
+    late = report_of(machine, at(DAY, 6), rng, latest=True)
+    late["configuration"]["os"]["version"] = "10.0.2"
+    store = MemoryStore()
+    run(objects_of([StoredReport(early, at(DAY, 5)), StoredReport(late, at(DAY, 6))]), store)
+    # Then the configuration is the 06:00 UTC one
+    rows = read_table(store.objects, "internal", "configuration", DAY)
+    assert {r["value"] for r in rows if r["dimension"] == "os_version"} == {"10.0.2"}
