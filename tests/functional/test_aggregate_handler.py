@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from ceip.aggregate import app
 from ceip.storage import aggregate_keys
@@ -37,12 +35,10 @@ def captured(capsys: pytest.CaptureFixture[str]) -> Iterator[Captured]:
 
 
 @pytest.fixture
-def buckets() -> Any:
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket=REPORTS_BUCKET)
-        s3.create_bucket(Bucket=AGGREGATES_BUCKET)
-        yield s3
+def buckets(s3: Any) -> Any:
+    """The shared moto fixture (reports bucket, suppression list, its key) plus the aggregates bucket."""
+    s3.create_bucket(Bucket=AGGREGATES_BUCKET)
+    return s3
 
 
 def stored(s3: Any, bucket: str) -> dict[str, bytes]:
@@ -108,3 +104,35 @@ def test_a_malformed_input_fails_without_touching_storage(
     assert "2026-10-01" not in str(raised.value) and "yesterday" not in str(raised.value)
     assert stored(buckets, AGGREGATES_BUCKET) == {}
     assert "invalid_request" in captured.text()
+
+
+def test_machines_that_asked_for_erasure_are_left_out_before_their_reports_are_purged(
+    buckets: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two machines reported on the 28th, and one then asked for erasure through the API
+    import uuid
+    from datetime import UTC, datetime
+
+    from ceip.datasubject import api
+    from ceip.ingest import app as ingest_app
+    from tests.functional.test_privacy_requests_api import call, erasure_event
+    from tests.support.events import http_event
+    from tests.support.reports import make_report
+
+    received = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    monkeypatch.setattr(ingest_app, "utc_now", lambda: received)
+    monkeypatch.setattr(api, "utc_now", lambda: received)
+    erased, kept = str(uuid.uuid4()), str(uuid.uuid4())
+    for machine in (erased, kept):
+        batch = {"reports": [make_report(machine_id=machine, created_at="2026-11-28T11:00:00Z")]}
+        assert ingest_app.lambda_handler(http_event(batch), lambda_context)["statusCode"] == 202
+    status, _, _ = call(erasure_event(erased), lambda_context)
+    assert status == 202
+    # When the day is aggregated (no purge has run: the erased machine's report is still stored)
+    answer = app.lambda_handler({"date": DAY.isoformat()}, lambda_context)
+    # Then the tables count only the other machine and the manifest says one machine was dropped
+    manifest = json.loads(stored(buckets, AGGREGATES_BUCKET)[aggregate_keys.manifest_key(DAY)])
+    assert answer["reports"] == 1
+    dropped = {k: v for k, v in manifest["input"].items() if "suppressed" in k}
+    assert dropped and all(v == 1 for v in dropped.values()), dropped
+    assert erased not in json.dumps(stored(buckets, AGGREGATES_BUCKET), default=str)

@@ -236,6 +236,8 @@ def test_aggregate_may_list_and_read_reports_and_write_only_the_aggregates_prefi
         ("s3:PutObject", "arn:aws:s3:::ceip-local-aggregatesbucket/aggregates/*"),
         ("s3:DeleteObject", "arn:aws:s3:::ceip-local-aggregatesbucket/aggregates/*"),
         ("s3:GetObject", "arn:aws:s3:::ceip-local-aggregatesbucket/aggregates/internal/sketches/*"),
+        ("dynamodb:Scan", "arn:aws:dynamodb:us-east-1:123456789012:table/ceip-local-suppressiontable"),
+        ("secretsmanager:GetSecretValue", "ceip-local-machinekeysecret"),
     }
     function = template.resources["AggregateFunction"]
     listings = [s for s in statements(function) if s["Action"] == "s3:ListBucket"]

@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from ceip.aggregate import dates, service
-from ceip.aggregate.ports import NoSuppression
 from ceip.aggregate.settings import AggregateSettings, aggregate_settings
+from ceip.datasubject.snapshot import suppression_snapshot
 from ceip.storage.aggregate_s3 import S3AggregateStore, S3ReportSource
 
 NAMESPACE = "ceip"
@@ -99,7 +99,7 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         day,
         source=S3ReportSource(settings.reports_bucket),
         store=S3AggregateStore(settings.aggregates_bucket),
-        suppression=NoSuppression(),
+        suppression=suppression_snapshot(settings.suppression_table, settings.machine_key_secret_id),
         options=options_from(settings),
     )
     record(result)

@@ -13,6 +13,8 @@ class AggregateSettings(BaseModel):
 
     reports_bucket: str = Field(min_length=3, max_length=63)
     aggregates_bucket: str = Field(min_length=3, max_length=63)
+    suppression_table: str = Field(min_length=3)
+    machine_key_secret_id: str = Field(min_length=1)
     min_machines: int = Field(default=50, ge=1, description="K: partner cells need this many machines.")
     fold_share: float = Field(default=0.01, ge=0, lt=1)
     dedup_lookback_hours: int = Field(default=2, ge=0, le=24)
@@ -36,6 +38,8 @@ def aggregate_settings() -> AggregateSettings:
         {
             "reports_bucket": os.environ["REPORTS_BUCKET"],
             "aggregates_bucket": os.environ["AGGREGATES_BUCKET"],
+            "suppression_table": os.environ["SUPPRESSION_TABLE"],
+            "machine_key_secret_id": os.environ["MACHINE_KEY_SECRET_ID"],
             **optional,
         }
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from ceip.cli import aggregate, privacy, reports
+from ceip.cli import aggregate, datasubject, privacy, reports
 from ceip.cli.environment import use_local_stack_if_running
 
 
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     reports.register(commands)
-    privacy.register(commands)
+    datasubject.add_commands(privacy.register(commands))
     aggregate.register(commands)
     return parser
 

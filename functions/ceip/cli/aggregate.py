@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ceip.aggregate import dates
-from ceip.aggregate.ports import NoSuppression
 from ceip.aggregate.service import AggregationOptions, DayResult, aggregate_day
 from ceip.aggregate.tables import TABLES
 from ceip.cli.dates import parse_day
 from ceip.cli.environment import required
+from ceip.datasubject.snapshot import suppression_snapshot
 from ceip.storage import aggregate_keys
 from ceip.storage.aggregate_s3 import S3AggregateStore, S3ReportSource
 
@@ -98,12 +98,13 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"ceip aggregate: {error}") from None
     source = S3ReportSource(reports_bucket)
     store = S3AggregateStore(aggregates_bucket)
+    suppression = suppression_snapshot(required("SUPPRESSION_TABLE"), required("MACHINE_KEY_SECRET_ID"))
     progress = Progress(len(days), sys.stderr) if len(days) > 1 else None
     results: list[DayResult] = []
     for day in days:
         if progress:
             progress.show(f"aggregating {day.isoformat()}")
-        result = aggregate_day(day, source=source, store=store, suppression=NoSuppression(), options=options)
+        result = aggregate_day(day, source=source, store=store, suppression=suppression, options=options)
         results.append(result)
         if progress:
             progress.advance(f"done {day.isoformat()}")

@@ -33,6 +33,7 @@ def add_commands(sub: Any) -> None:
     requests.add_argument("--open", action="store_true", help="only requests not yet fulfilled")
     requests.add_argument("--json", action="store_true")
     requests.set_defaults(run=show_requests)
+    add_ticket_commands(sub)
 
 
 def _store() -> RequestStore:
@@ -58,6 +59,11 @@ def run_purge(args: argparse.Namespace) -> int:
     )
     outcome = purger.run(resume_only=args.resume_only)
     served = [r for r in (_store().get(i) for i in outcome.requests) if r is not None]
+    refs = sorted({r.origin.removeprefix("ticket:") for r in served if r.origin.startswith("ticket:")})
+    if refs:
+        tickets = _tickets()
+        for ref in refs:
+            link_receipts(tickets, ref)
     if args.json:
         print(
             json.dumps({"status": outcome.status, "requests": [_request_view(r) for r in served]}, indent=2)
@@ -115,3 +121,139 @@ def _request_line(request: ErasureRequest) -> str:
             f"done {r.completed_at}"
         )
     return line
+
+
+# -- acting on privacy-inbox tickets --------------------------------------------------------------
+ERASURE_FILED = "erasure_filed"
+ERASURE_RECEIPT = "erasure_receipt"
+EXPORT_APPROVED = "export_approved"
+EXPORT_SENT = "export_sent"
+
+
+def add_ticket_commands(sub: Any) -> None:
+    erase = sub.add_parser("erase", help="file the erasure of a ticket's machine GUID(s); links receipts")
+    erase.add_argument("ref")
+    erase.set_defaults(run=_guarded(run_erase))
+
+    approve = sub.add_parser("approve-export", help="record that a human checked the requester owns the GUID")
+    approve.add_argument("ref")
+    approve.add_argument("--why", required=True, help="how ownership of the GUID was established")
+    approve.set_defaults(run=_guarded(run_approve_export))
+
+
+def _guarded(run: Any) -> Any:
+    from ceip.cli.privacy import guarded  # noqa: PLC0415 - privacy.py imports this module lazily too
+
+    return guarded(run)
+
+
+def _tickets() -> Any:
+    from ceip.cli.privacy import service  # noqa: PLC0415
+
+    return service()
+
+
+def _actor(args: argparse.Namespace) -> str:
+    from ceip.cli.privacy import actor  # noqa: PLC0415
+
+    return actor(args)
+
+
+def link_receipts(tickets: Any, ref: str) -> list[ErasureRequest]:
+    """Record in the ticket's history every receipt of its fulfilled requests not yet recorded."""
+    history = tickets.history(ref)
+    filed = [rid for h in history if h.action == ERASURE_FILED for rid in h.details.get("request_ids", [])]
+    linked = {h.details.get("request_id") for h in history if h.action == ERASURE_RECEIPT}
+    store = _store()
+    requests = [r for r in (store.get(rid) for rid in filed) if r is not None]
+    for request in requests:
+        if request.receipt is not None and request.request_id not in linked:
+            tickets.record(
+                ref,
+                actor="system",
+                action=ERASURE_RECEIPT,
+                details={"request_id": request.request_id, **request.receipt.as_dict()},
+            )
+    return requests
+
+
+def run_erase(args: argparse.Namespace) -> int:
+    tickets = _tickets()
+    ticket = tickets.get(args.ref)
+    if not ticket.guids:
+        raise ValueError(
+            f"{ticket.ref} carries no machine GUID: add one with `ceip privacy note` and a label"
+        )
+    link_receipts(tickets, ticket.ref)
+    filed = [file_erasure_for(guid, origin=f"ticket:{ticket.ref}") for guid in ticket.guids]
+    tickets.record(
+        ticket.ref,
+        actor=_actor(args),
+        action=ERASURE_FILED,
+        details={
+            "request_ids": [r.request_id for r in filed],
+            "expected_by": iso(max(r.expected_by for r in filed)),
+        },
+    )
+    for request in filed:
+        print(_request_line(request))
+    print(f"{ticket.ref}: erasure filed for {len(filed)} machine(s); the receipt is linked after the purge")
+    return 0
+
+
+def run_approve_export(args: argparse.Namespace) -> int:
+    tickets = _tickets()
+    ticket = tickets.get(args.ref)
+    if not ticket.guids:
+        raise ValueError(f"{ticket.ref} carries no machine GUID")
+    tickets.record(ticket.ref, actor=_actor(args), action=EXPORT_APPROVED, why=args.why)
+    print(f"{ticket.ref}: export approved")
+    return 0
+
+
+def export_approved(history: list[Any]) -> bool:
+    """An approval by a person (not the system) is on record, later than any previous export."""
+    approved = False
+    for entry in history:
+        if entry.action == EXPORT_APPROVED and entry.actor != "system":
+            approved = True
+        elif entry.action == EXPORT_SENT:
+            approved = False
+    return approved
+
+
+def run_data_export(args: argparse.Namespace, tickets: Any, actor: str) -> int:
+    from ceip.datasubject.export import export_machine  # noqa: PLC0415
+    from ceip.privacy.templates import Kind  # noqa: PLC0415
+    from ceip.storage.exports import S3ExportWriter  # noqa: PLC0415
+
+    ticket = tickets.get(args.ticket)
+    if not ticket.guids:
+        raise ValueError(f"{ticket.ref} carries no machine GUID")
+    if not export_approved(tickets.history(ticket.ref)):
+        raise ValueError(
+            f"{ticket.ref}: no approval on record; run `ceip privacy approve-export {ticket.ref} --why ...`"
+        )
+    objects = S3ReportObjects(required("REPORTS_BUCKET"))
+    writer = S3ExportWriter(required("EXPORTS_BUCKET"))
+    results = [
+        export_machine(guid, objects=objects, writer=writer, now=datetime.now(UTC), reference=ticket.ref)
+        for guid in ticket.guids
+    ]
+    links = "\n\n".join(
+        f"Machine {guid}: {result.reports} report(s)\n{result.url}"
+        for guid, result in zip(ticket.guids, results, strict=True)
+    )
+    text = (
+        "Here is every report we hold for the machine identifier(s) you gave us, as one JSON document "
+        "per machine. Each link works for 7 days; the documents are deleted after that.\n\n" + links
+    )
+    tickets.reply(ticket.ref, Kind.ANSWER, text, actor=actor)
+    tickets.record(
+        ticket.ref,
+        actor=actor,
+        action=EXPORT_SENT,
+        details={"exports": [{"export_id": r.export_id, "reports": r.reports} for r in results]},
+    )
+    print(f"{ticket.ref}: {sum(r.reports for r in results)} report(s) exported and the link sent")
+    return 0

@@ -77,7 +77,12 @@ def _reading_commands(sub: Any) -> None:
     show.add_argument("--json", action="store_true")
     show.set_defaults(run=run_show)
 
-    export = sub.add_parser("export", help="tickets as CSV (no personal data unless asked)")
+    export = sub.add_parser(
+        "export",
+        help="without TICKET: tickets as CSV (no personal data unless asked); with TICKET: the ticket's "
+        "machine data to the requester (after approve-export)",
+    )
+    export.add_argument("ticket", nargs="?", help="send this ticket's requester their machine's reports")
     export.add_argument(
         "--status", action="append", choices=[*sorted(s.value for s in Status), "all", "open"]
     )
@@ -369,6 +374,10 @@ def run_new(args: argparse.Namespace) -> int:
 
 @guarded
 def run_export(args: argparse.Namespace) -> int:
+    if args.ticket:
+        from ceip.cli.datasubject import run_data_export  # noqa: PLC0415 - keeps CSV export light
+
+        return run_data_export(args, service(), actor(args))
     chosen = statuses(args.status or ["all"])
     tickets = worklist.select(service().tickets(sorted(chosen)), worklist.Filters(statuses=chosen), today())
     text = csv_text(tickets, personal=args.with_personal_data)
