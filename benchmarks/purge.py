@@ -46,7 +46,7 @@ from benchmarks.sections import (
 )
 from ceip.datasubject.machine_key import MachineKeyer
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, expected_by
-from ceip.datasubject.purge import CHECKPOINT_EVERY, PurgeOutcome, Purger
+from ceip.datasubject.purge import CHECKPOINT_SECONDS, PurgeOutcome, Purger
 from ceip.datasubject.purge_ports import StoredObject
 from ceip.reports.model import Report
 from ceip.storage import keys, report_codec
@@ -688,9 +688,10 @@ receipt's `objects_rewritten` counts deleted objects too (one-machine objects of
 are deleted whole), and a mixed object once per erased machine in it.
 
 Reading everything twice, as the pass and the re-scan do, is {inherent:.0%} of the one-machine purge
-time. The checkpoint is saved after every changed object and every {CHECKPOINT_EVERY} objects, and each
-save serializes every request id, machine key and per-machine counter: {saves.saves:,} saves of
-{saves.saved_bytes / max(saves.saves, 1) / 1000:,.0f} KB on average in one purge (each an S3 PUT in AWS).
+time. The checkpoint is saved at most every {CHECKPOINT_SECONDS:.0f} s (and when stopping for the
+deadline); each save serializes every request id, machine key and per-machine counter:
+{saves.saves:,} saves of {saves.saved_bytes / max(saves.saves, 1) / 1000:,.0f} KB on average in one purge
+(each an S3 PUT in AWS).
 
 Where the purge's time goes (one cProfile run on the one-machine layout; the profiler inflates
 per-call Python overhead, so read the shares as rough):

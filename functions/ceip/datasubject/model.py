@@ -43,6 +43,8 @@ class Receipt:
     noncurrent_versions_deleted: int
     verification_objects_scanned: int
     verification_remaining: int
+    verification_unreadable_objects: int
+    """Objects the re-scan could not decompress (corrupt): they cannot be proven free of the machine."""
     completed_at: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,6 +59,7 @@ class Receipt:
             noncurrent_versions_deleted=int(data["noncurrent_versions_deleted"]),
             verification_objects_scanned=int(data["verification_objects_scanned"]),
             verification_remaining=int(data["verification_remaining"]),
+            verification_unreadable_objects=int(data.get("verification_unreadable_objects", 0)),
             completed_at=str(data["completed_at"]),
         )
 

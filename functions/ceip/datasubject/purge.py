@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import time
 import uuid
 import zlib
 from collections import Counter
@@ -27,7 +28,9 @@ from ceip.storage.keys import REPORTS_PREFIX
 # Stored lines are canonical JSON (sorted keys, no spaces) and carry no free text, so this pattern
 # finds exactly the machine_id field of each line.
 _MACHINE_ID = re.compile(rb'"machine_id":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"')
-CHECKPOINT_EVERY = 200
+CHECKPOINT_SECONDS = 2.0
+"""Progress is saved at most this often (and always when stopping for the deadline): a crash may lose
+the counts of the last seconds' changes, never a change itself (the rerun finds nothing to redo)."""
 
 
 @dataclass
@@ -43,6 +46,12 @@ class PassState:
     removed: Counter[str] = field(default_factory=Counter)
     versions_deleted: Counter[str] = field(default_factory=Counter)
     unreadable_objects: int = 0
+    phase: str = "purge"
+    """"purge", then "verify": the re-scan is resumable too."""
+    verify_last_key: str | None = None
+    verify_scanned: int = 0
+    remaining: Counter[str] = field(default_factory=Counter)
+    verify_unreadable: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +64,11 @@ class PassState:
             "removed": dict(self.removed),
             "versions_deleted": dict(self.versions_deleted),
             "unreadable_objects": self.unreadable_objects,
+            "phase": self.phase,
+            "verify_last_key": self.verify_last_key,
+            "verify_scanned": self.verify_scanned,
+            "remaining": dict(self.remaining),
+            "verify_unreadable": self.verify_unreadable,
         }
 
     @classmethod
@@ -69,6 +83,11 @@ class PassState:
             removed=Counter(data.get("removed", {})),
             versions_deleted=Counter(data.get("versions_deleted", {})),
             unreadable_objects=int(data.get("unreadable_objects", 0)),
+            phase=str(data.get("phase", "purge")),
+            verify_last_key=data.get("verify_last_key"),
+            verify_scanned=int(data.get("verify_scanned", 0)),
+            remaining=Counter(data.get("remaining", {})),
+            verify_unreadable=int(data.get("verify_unreadable", 0)),
         )
 
 
@@ -121,7 +140,11 @@ class Purger:
                 return PurgeOutcome("nothing_pending")
             state = self._start(pending)
         try:
-            self._pass(state)
+            if state.phase == "purge":
+                self._pass(state)
+                state.phase = "verify"
+                self.checkpoints.save(state.as_dict())
+            self._verify(state)
         except Interrupted:
             self.checkpoints.save(state.as_dict())
             return PurgeOutcome("interrupted", tuple(state.request_ids), state.objects_scanned)
@@ -140,23 +163,21 @@ class Purger:
 
     # ------------------------------------------------------------------ the pass
     def _pass(self, state: PassState) -> None:
-        since_checkpoint = 0
+        saved_at = time.monotonic()
         for stored in self.objects.objects(REPORTS_PREFIX, state.last_key):
             if self.deadline.passed():
                 raise Interrupted
-            changed = self._purge_object(stored, state)
+            self._purge_object(stored, state)
             state.objects_scanned += 1
             state.last_key = stored.key
-            since_checkpoint += 1
-            # Save at once after a change, so a crash never loses a count that a receipt reports.
-            if changed or since_checkpoint >= CHECKPOINT_EVERY:
+            if time.monotonic() - saved_at >= CHECKPOINT_SECONDS:
                 self.checkpoints.save(state.as_dict())
-                since_checkpoint = 0
+                saved_at = time.monotonic()
 
     def _purge_object(self, stored: StoredObject, state: PassState) -> bool:
         """Remove suppressed machines' lines from one object and its versions; True if anything changed."""
         data = self._read(stored.key, stored.latest_version, state) if stored.has_current else None
-        if data is not None:
+        if data is not None and self._has_suppressed(data):
             lines, hits = self._split(data)
             if hits:
                 kept = [line for line, key in lines if key not in self.suppressed_keys]
@@ -178,7 +199,7 @@ class Purger:
         changed = False
         for version in stored.noncurrent_versions:
             old = self._read(stored.key, version, state)
-            if old is None:
+            if old is None or not self._has_suppressed(old):
                 continue
             _, old_hits = self._split(old)
             if old_hits:
@@ -196,17 +217,20 @@ class Purger:
             state.unreadable_objects += 1
             return None
 
+    def _has_suppressed(self, data: bytes) -> bool:
+        """Whether any line belongs to a suppressed machine: the common answer, no, without splitting."""
+        if not self.suppressed_keys:
+            return False
+        key = self.keyer.key
+        keys = self.suppressed_keys
+        return any(key(m.decode()) in keys for m in set(_MACHINE_ID.findall(data)))
+
     def _split(self, data: bytes) -> tuple[list[tuple[bytes, str | None]], Counter[str]]:
         """(line, machine key if suppressed) for each line, and the suppressed keys' line counts.
 
-        Fast path: most objects hold no suppressed machine, found without splitting lines.
+        Call it only where _has_suppressed said yes.
         """
         hits: Counter[str] = Counter()
-        if not self.suppressed_keys:
-            return [], hits
-        found = {m.decode() for m in _MACHINE_ID.findall(data)}
-        if not any(self.keyer.key(m) in self.suppressed_keys for m in found):
-            return [], hits
         lines: list[tuple[bytes, str | None]] = []
         for line in data.splitlines(keepends=True):
             match = _MACHINE_ID.search(line)
@@ -220,24 +244,30 @@ class Purger:
         return lines, hits
 
     # ------------------------------------------------------------------ proof
-    def verify(self) -> tuple[int, Counter[str]]:
+    def _verify(self, state: PassState) -> None:
         """Re-scan every object and version; count lines of suppressed machines still present."""
-        scanned = 0
-        remaining: Counter[str] = Counter()
-        for stored in self.objects.objects(REPORTS_PREFIX, None):
-            scanned += 1
+        saved_at = time.monotonic()
+        for stored in self.objects.objects(REPORTS_PREFIX, state.verify_last_key):
+            if self.deadline.passed():
+                raise Interrupted
             versions = (stored.latest_version,) if stored.has_current else ()
             for version in (*versions, *stored.noncurrent_versions):
                 raw = self.objects.read(stored.key, version)
                 try:
                     data = zlib.decompress(raw, wbits=16 + zlib.MAX_WBITS)
                 except zlib.error:
+                    state.verify_unreadable += 1
                     continue
-                remaining.update(self._split(data)[1])
-        return scanned, remaining
+                if self._has_suppressed(data):
+                    state.remaining.update(self._split(data)[1])
+            state.verify_scanned += 1
+            state.verify_last_key = stored.key
+            if time.monotonic() - saved_at >= CHECKPOINT_SECONDS:
+                self.checkpoints.save(state.as_dict())
+                saved_at = time.monotonic()
 
     def _verify_and_fulfil(self, state: PassState) -> PurgeOutcome:
-        scanned, remaining = self.verify()
+        scanned, remaining = state.verify_scanned, state.remaining
         completed = iso(self.now())
         fulfilled = True
         for request_id, key in zip(state.request_ids, state.machine_keys, strict=True):
@@ -248,6 +278,7 @@ class Purger:
                 noncurrent_versions_deleted=state.versions_deleted[key],
                 verification_objects_scanned=scanned,
                 verification_remaining=remaining[key],
+                verification_unreadable_objects=state.verify_unreadable,
                 completed_at=completed,
             )
             if remaining[key]:

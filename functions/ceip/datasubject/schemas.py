@@ -45,6 +45,9 @@ class ReceiptOut(BaseModel):
     verification_remaining: int = Field(
         description="Reports of this machine the verification re-scan found: 0."
     )
+    verification_unreadable_objects: int = Field(
+        description="Corrupt objects the re-scan could not read (an operator should look at them)."
+    )
     completed_at: str
 
 

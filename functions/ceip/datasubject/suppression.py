@@ -23,7 +23,9 @@ from ceip.datasubject.machine_key import MachineKeyer
 KEY_ATTRIBUTE = "machine_key"
 _BATCH_GET_LIMIT = 100
 _UNPROCESSED_RETRIES = 3
-_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
+# Ingest's worst case (secret + suppression + S3, each timing out on every attempt) stays under the
+# function timeout, so a slow dependency gives the client 503 + Retry-After, not a gateway timeout.
+_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
 
 
 class SuppressionUnavailable(Exception):

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 # Short timeouts and few retries: API Gateway gives up after 30 s, and a client that gets 503 retries.
 _CLIENT_CONFIG = Config(
     connect_timeout=2,
-    read_timeout=5,
-    retries={"mode": "standard", "total_max_attempts": 3},
+    read_timeout=4,
+    retries={"mode": "standard", "total_max_attempts": 2},
 )
 
 
