@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -12,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from ceip.api import problems
+from ceip.api.metrics import count_by_reason
 from ceip.api.problems import Problem, ProblemError
 from ceip.api.routes import RouteSpec, allowed_methods
 
@@ -44,15 +44,14 @@ def error_location(error: BaseException) -> str:
 
 
 def install_fallbacks(
-    app: APIGatewayHttpResolver,
-    routes: tuple[RouteSpec, ...],
-    logger: Logger,
-    on_problem: Callable[[Problem], None],
+    app: APIGatewayHttpResolver, routes: tuple[RouteSpec, ...], logger: Logger, service: str
 ) -> None:
-    """Problem answers for unknown routes (404), known routes with another method (405) and crashes (500)."""
+    """Problem answers for unknown routes (404), known routes with another method (405) and crashes
+    (500); every problem answer is logged by code and counted as RequestsRejected{reason=code}."""
 
     def answer(problem: Problem) -> Response[str]:
-        on_problem(problem)
+        logger.info("request_rejected", code=problem.kind.code, status=problem.kind.status)
+        count_by_reason("RequestsRejected", {problem.kind.code: 1}, service)
         return problem_response(problem)
 
     @app.not_found

@@ -18,8 +18,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from ceip.api import body, problems
-from ceip.api.metrics import NAMESPACE, count_by_reason
-from ceip.api.problems import Problem, ProblemError
+from ceip.api.metrics import NAMESPACE
+from ceip.api.problems import ProblemError
 from ceip.api.responses import install_fallbacks, json_response
 from ceip.api.routes import PUBLIC_ROUTES
 from ceip.datasubject.erasure import file_erasure
@@ -45,12 +45,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def record_problem(problem: Problem) -> None:
-    logger.info("request_rejected", code=problem.kind.code, status=problem.kind.status)
-    count_by_reason("RequestsRejected", {problem.kind.code: 1}, SERVICE)
-
-
-install_fallbacks(app, PUBLIC_ROUTES, logger, record_problem)
+install_fallbacks(app, PUBLIC_ROUTES, logger, SERVICE)
 
 
 def _store() -> RequestStore:
