@@ -11,12 +11,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ceip.cli.environment import required
+from ceip.cli.privacy import actor, guarded, service
 from ceip.datasubject.erasure import file_erasure
+from ceip.datasubject.export import export_machine
 from ceip.datasubject.keyer import machine_keyer
 from ceip.datasubject.model import ErasureRequest, iso
 from ceip.datasubject.purge import Deadline, Purger
 from ceip.datasubject.request_store import RequestStore
 from ceip.datasubject.suppression import scan_keys
+from ceip.privacy.templates import Kind
+from ceip.storage.exports import S3ExportWriter
 from ceip.storage.report_objects import S3Checkpoint, S3ReportObjects
 
 
@@ -61,7 +65,7 @@ def run_purge(args: argparse.Namespace) -> int:
     served = [r for r in (_store().get(i) for i in outcome.requests) if r is not None]
     refs = sorted({r.origin.removeprefix("ticket:") for r in served if r.origin.startswith("ticket:")})
     if refs:
-        tickets = _tickets()
+        tickets = service()
         for ref in refs:
             link_receipts(tickets, ref)
     if args.json:
@@ -133,30 +137,12 @@ EXPORT_SENT = "export_sent"
 def add_ticket_commands(sub: Any) -> None:
     erase = sub.add_parser("erase", help="file the erasure of a ticket's machine GUID(s); links receipts")
     erase.add_argument("ref")
-    erase.set_defaults(run=_guarded(run_erase))
+    erase.set_defaults(run=guarded(run_erase))
 
     approve = sub.add_parser("approve-export", help="record that a human checked the requester owns the GUID")
     approve.add_argument("ref")
     approve.add_argument("--why", required=True, help="how ownership of the GUID was established")
-    approve.set_defaults(run=_guarded(run_approve_export))
-
-
-def _guarded(run: Any) -> Any:
-    from ceip.cli.privacy import guarded  # noqa: PLC0415 - privacy.py imports this module lazily too
-
-    return guarded(run)
-
-
-def _tickets() -> Any:
-    from ceip.cli.privacy import service  # noqa: PLC0415
-
-    return service()
-
-
-def _actor(args: argparse.Namespace) -> str:
-    from ceip.cli.privacy import actor  # noqa: PLC0415
-
-    return actor(args)
+    approve.set_defaults(run=guarded(run_approve_export))
 
 
 def link_receipts(tickets: Any, ref: str) -> list[ErasureRequest]:
@@ -178,7 +164,7 @@ def link_receipts(tickets: Any, ref: str) -> list[ErasureRequest]:
 
 
 def run_erase(args: argparse.Namespace) -> int:
-    tickets = _tickets()
+    tickets = service()
     ticket = tickets.get(args.ref)
     if not ticket.guids:
         raise ValueError(
@@ -188,7 +174,7 @@ def run_erase(args: argparse.Namespace) -> int:
     filed = [file_erasure_for(guid, origin=f"ticket:{ticket.ref}") for guid in ticket.guids]
     tickets.record(
         ticket.ref,
-        actor=_actor(args),
+        actor=actor(args),
         action=ERASURE_FILED,
         details={
             "request_ids": [r.request_id for r in filed],
@@ -202,11 +188,11 @@ def run_erase(args: argparse.Namespace) -> int:
 
 
 def run_approve_export(args: argparse.Namespace) -> int:
-    tickets = _tickets()
+    tickets = service()
     ticket = tickets.get(args.ref)
     if not ticket.guids:
         raise ValueError(f"{ticket.ref} carries no machine GUID")
-    tickets.record(ticket.ref, actor=_actor(args), action=EXPORT_APPROVED, why=args.why)
+    tickets.record(ticket.ref, actor=actor(args), action=EXPORT_APPROVED, why=args.why)
     print(f"{ticket.ref}: export approved")
     return 0
 
@@ -222,11 +208,7 @@ def export_approved(history: list[Any]) -> bool:
     return approved
 
 
-def run_data_export(args: argparse.Namespace, tickets: Any, actor: str) -> int:
-    from ceip.datasubject.export import export_machine  # noqa: PLC0415
-    from ceip.privacy.templates import Kind  # noqa: PLC0415
-    from ceip.storage.exports import S3ExportWriter  # noqa: PLC0415
-
+def run_data_export(args: argparse.Namespace, tickets: Any, acting: str) -> int:
     ticket = tickets.get(args.ticket)
     if not ticket.guids:
         raise ValueError(f"{ticket.ref} carries no machine GUID")
@@ -248,10 +230,10 @@ def run_data_export(args: argparse.Namespace, tickets: Any, actor: str) -> int:
         "Here is every report we hold for the machine identifier(s) you gave us, as one JSON document "
         "per machine. Each link works for 7 days; the documents are deleted after that.\n\n" + links
     )
-    tickets.reply(ticket.ref, Kind.ANSWER, text, actor=actor)
+    tickets.reply(ticket.ref, Kind.ANSWER, text, actor=acting)
     tickets.record(
         ticket.ref,
-        actor=actor,
+        actor=acting,
         action=EXPORT_SENT,
         details={"exports": [{"export_id": r.export_id, "reports": r.reports} for r in results]},
     )
