@@ -40,7 +40,7 @@ from benchmarks.sections import (
     markdown_table,
     median,
 )
-from ceip.aggregate import engine, service
+from ceip.aggregate import engine, loading, service
 from ceip.aggregate.ports import NoSuppression
 
 CACHE = PROJECT_ROOT / ".bench-cache" / "aggregate"
@@ -217,8 +217,8 @@ def _instrument(timings: dict[str, float]) -> None:
 
         setattr(owner, name, wrapper)
 
-    timed(service, "fetch_objects", "fetch objects (local files)")
-    timed(engine.Engine, "load_reports", "parse NDJSON into DuckDB")
+    timed(loading, "fetch_objects", "fetch objects (local files, overlapped with parsing)")
+    timed(engine.Engine, "append_reports", "parse NDJSON into DuckDB")
     timed(engine.Engine, "drop_unusable", "drop corrupt lines and duplicates")
     timed(engine.Engine, "machine_ids", "list machines for suppression")
     timed(engine.Engine, "build_daily_tables", "daily tables (SQL)")

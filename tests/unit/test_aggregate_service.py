@@ -354,6 +354,19 @@ def test_rerunning_on_the_same_input_gives_the_same_files() -> None:
     assert {k: first.objects[k] for k in tables} == {k: second.objects[k] for k in tables}
 
 
+def test_loading_in_small_chunks_gives_the_same_tables_and_counts(day_run: Any) -> None:
+    # Given the day's objects loaded three at a time (duplicates, a corrupt object and corrupt lines
+    # now sit in different chunks, fetched while the previous chunk is parsed)
+    world, whole, whole_result = day_run
+    chunked = MemoryStore()
+    result = run(world.objects, chunked, world.suppressed, chunk_objects=3)
+    # Then every count and every table file is what loading the day in one chunk gave
+    assert result.manifest.input == whole_result.manifest.input
+    manifest = aggregate_keys.manifest_key(DAY)
+    tables = {k for k in whole.objects if k != manifest and not k.endswith("sketches.parquet")}
+    assert {k: chunked.objects[k] for k in tables} == {k: whole.objects[k] for k in tables}
+
+
 def test_suppression_is_asked_about_the_days_machines_only() -> None:
     world = scenario()
     suppression = SetSuppression(world.suppressed | {"00000000-0000-4000-8000-000000000000"})

@@ -8,19 +8,18 @@ aggregate_day().
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 
 from ceip.aggregate import dates
-from ceip.aggregate.engine import ActiveProduct, CorruptInput, Engine, EngineLimits
+from ceip.aggregate.engine import ActiveProduct, Engine, EngineLimits
+from ceip.aggregate.loading import load_objects
 from ceip.aggregate.manifest import Engine as EngineInfo
 from ceip.aggregate.manifest import InputCounts, Manifest, Parameters, WindowSummary
 from ceip.aggregate.ports import AggregateStore, ReportSource, SuppressionFilter
 from ceip.aggregate.sketches import LG_K, DaySketch, Window, rolling_window, sketch_of
-from ceip.aggregate.staging import Staged, fetch_objects, inflate_parts
 from ceip.aggregate.tables import AUDIENCES, ROLLING_WINDOWS, TABLES, engine_table, formats
 from ceip.storage import aggregate_keys, keys
 
@@ -42,6 +41,8 @@ class AggregationOptions:
     memory_limit_mb: int = 1024
     threads: int = 2
     fetch_workers: int = 16
+    chunk_objects: int = 2500
+    """Objects fetched per chunk: the next chunk is fetched while this one is parsed."""
     rows_per_file: int = 1_000_000
     work_dir: Path | None = None
     """Where staged reports and DuckDB's files go (the system temp directory when None)."""
@@ -52,6 +53,8 @@ class AggregationOptions:
         if not 0 <= self.fold_share < 1:
             raise ValueError("fold_share must be in [0, 1)")
         dates.lookback_hours(self.lookback_hours)
+        if self.chunk_objects < 1:
+            raise ValueError("chunk_objects must be at least 1")
         if self.rows_per_file < 1:
             raise ValueError("rows_per_file must be at least 1")
 
@@ -90,16 +93,27 @@ def aggregate_day(
             for hour in dates.lookback_hours(options.lookback_hours)
             for key in source.list_keys(aggregate_keys.report_hour_prefix(previous_day, hour))
         ]
-        staged = fetch_objects(day_keys, source, work / "day", name="day", workers=options.fetch_workers)
-        previous = fetch_objects(
-            previous_keys, source, work / "previous", name="previous", workers=options.fetch_workers
-        )
         limits = EngineLimits(options.memory_limit_mb, options.threads, work / "duckdb")
         with Engine(limits) as engine:
-            staged, lines = _load(engine.load_reports, staged, work / "day-exact", options.threads)
-            previous, _ = _load(engine.load_previous_ids, previous, work / "previous-exact", options.threads)
-            for path in (*staged.files, *previous.files):
-                path.unlink()  # loaded now; give the disk back before the tables are built
+            engine.create_inputs()
+            loaded = load_objects(
+                day_keys,
+                source,
+                engine.append_reports,
+                work / "day",
+                chunk_objects=options.chunk_objects,
+                fetch_workers=options.fetch_workers,
+                inflate_workers=options.threads,
+            )
+            previous = load_objects(
+                previous_keys,
+                source,
+                engine.append_previous_ids,
+                work / "previous",
+                chunk_objects=options.chunk_objects,
+                fetch_workers=options.fetch_workers,
+                inflate_workers=options.threads,
+            )
             dropped = engine.drop_unusable()
             day_machines = engine.machine_ids()
             suppressed = suppression.suppressed(day_machines) & set(day_machines)
@@ -128,13 +142,13 @@ def aggregate_day(
         generated_at=(now or datetime.now(UTC)).astimezone(UTC),
         input=InputCounts(
             objects_listed=len(day_keys),
-            objects_read=staged.objects_read,
-            objects_corrupt=staged.objects_corrupt,
-            objects_vanished=staged.objects_vanished,
-            bytes_read=staged.bytes_read,
-            lines_read=lines,
+            objects_read=loaded.objects_read,
+            objects_corrupt=loaded.objects_corrupt,
+            objects_vanished=loaded.objects_vanished,
+            bytes_read=loaded.bytes_read,
+            lines_read=loaded.lines,
             corrupt_lines_skipped=corrupt,
-            reports_read=lines - corrupt,
+            reports_read=loaded.lines - corrupt,
             duplicates_dropped=duplicates_within + from_previous,
             duplicates_within_day=duplicates_within,
             duplicates_from_previous_day=from_previous,
@@ -169,17 +183,6 @@ def aggregate_day(
     # Written last: a manifest present means every file it lists is in place.
     store.put(manifest_key, manifest.model_dump_json(indent=2).encode(), content_type=CONTENT_TYPES["json"])
     return DayResult(manifest, manifest_key, active)
-
-
-def _load(
-    load: Callable[[Sequence[Path]], int], staged: Staged, exact_dir: Path, workers: int
-) -> tuple[Staged, int]:
-    """Load the fast way; if a gzip part is broken, inflate object by object and load that instead."""
-    try:
-        return staged, load(staged.files)
-    except CorruptInput:
-        exact = inflate_parts(staged, exact_dir, name=exact_dir.name, workers=workers)
-        return exact, load(exact.files)
 
 
 def _rolling_windows(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import threading
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,7 +158,31 @@ def inflate_parts(staged: Staged, directory: Path, *, name: str, workers: int) -
     )
 
 
-def _map(function: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
-    """function over items on a thread pool (S3 latency, and zlib releases the GIL), in order."""
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="stage") as pool:
-        yield from pool.map(function, items)
+def _map(function: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
+    """function over items on a few threads (S3 latency, and zlib releases the GIL), results in order.
+
+    Each thread pulls the next item itself: one future per item costs more in handoffs between
+    threads than reading a small object does. The first error stops every thread and is raised."""
+    results: list[R] = [None] * len(items)  # type: ignore[list-item]  # every slot is filled or we raise
+    next_index = iter(range(len(items)))
+    lock = threading.Lock()
+    failed = threading.Event()
+
+    def work() -> None:
+        while not failed.is_set():
+            with lock:
+                index = next(next_index, None)
+            if index is None:
+                return
+            try:
+                results[index] = function(items[index])
+            except BaseException:
+                failed.set()
+                raise
+
+    threads = max(1, min(workers, len(items)))
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="stage") as pool:
+        futures = [pool.submit(work) for _ in range(threads)]
+    for future in futures:
+        future.result()
+    return results

@@ -51,5 +51,5 @@ SELECT
     END AS reason
 FROM checked AS c
 LEFT JOIN later_copies AS l ON l.row_id = c.row_id
-LEFT JOIN previous_report_ids AS p ON p.report_id = c.report_id
+LEFT JOIN (SELECT DISTINCT report_id FROM previous_report_ids) AS p ON p.report_id = c.report_id
 WHERE NOT c.usable OR l.row_id IS NOT NULL OR p.report_id IS NOT NULL

@@ -1,0 +1,95 @@
+"""Load a day's report objects into the engine chunk by chunk, fetching the next chunk meanwhile.
+
+Fetching is waiting (S3 round trips) and loading is parsing (DuckDB, every core): run one after the
+other they add up, overlapped the run takes little more than the longer of the two. One chunk is on
+local disk while the one before it is parsed, so /tmp holds at most two chunks.
+
+A chunk whose gzip DuckDB refuses is inflated object by object (staging's exact path) and loaded
+again; DuckDB rolls back a failed INSERT, so nothing of the broken attempt is counted twice.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ceip.aggregate.engine import CorruptInput
+from ceip.aggregate.ports import ReportSource
+from ceip.aggregate.staging import Staged, fetch_objects, inflate_parts
+
+Append = Callable[[Sequence[Path]], int]
+"""Appends staged part files to an engine table and returns the rows added; raises CorruptInput."""
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    objects_read: int = 0
+    """Objects fetched, corrupt ones included."""
+    objects_corrupt: int = 0
+    objects_vanished: int = 0
+    bytes_read: int = 0
+    lines: int = 0
+    """Rows added: every non-empty line, unparseable ones included."""
+
+    def plus(self, staged: Staged, lines: int) -> Loaded:
+        return Loaded(
+            self.objects_read + staged.objects_read,
+            self.objects_corrupt + staged.objects_corrupt,
+            self.objects_vanished + staged.objects_vanished,
+            self.bytes_read + staged.bytes_read,
+            self.lines + lines,
+        )
+
+
+def chunks(keys: Sequence[str], size: int) -> list[Sequence[str]]:
+    if size < 1:
+        raise ValueError("chunk size must be at least 1")
+    return [keys[start : start + size] for start in range(0, len(keys), size)]
+
+
+def load_objects(
+    keys: Sequence[str],
+    source: ReportSource,
+    append: Append,
+    directory: Path,
+    *,
+    chunk_objects: int,
+    fetch_workers: int,
+    inflate_workers: int,
+) -> Loaded:
+    """Fetch and append every key; each chunk is deleted from disk as soon as it is loaded."""
+    parts = chunks(keys, chunk_objects)
+    loaded = Loaded()
+
+    def fetch(number: int) -> Staged:
+        return fetch_objects(
+            parts[number], source, directory / f"{number:05d}", name="part", workers=fetch_workers
+        )
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetch:
+        pending: Future[Staged] | None = prefetch.submit(fetch, 0) if parts else None
+        try:
+            for number in range(len(parts)):
+                assert pending is not None
+                staged = pending.result()
+                pending = prefetch.submit(fetch, number + 1) if number + 1 < len(parts) else None
+                staged, lines = _append(append, staged, directory / f"{number:05d}-exact", inflate_workers)
+                shutil.rmtree(directory / f"{number:05d}", ignore_errors=True)
+                shutil.rmtree(directory / f"{number:05d}-exact", ignore_errors=True)
+                loaded = loaded.plus(staged, lines)
+        finally:
+            if pending is not None:
+                pending.cancel()
+    return loaded
+
+
+def _append(append: Append, staged: Staged, exact_dir: Path, workers: int) -> tuple[Staged, int]:
+    """Append the fast way; if a gzip part is broken, inflate object by object and append that."""
+    try:
+        return staged, append(staged.files)
+    except CorruptInput:
+        exact = inflate_parts(staged, exact_dir, name="exact", workers=workers)
+        return exact, append(exact.files)
