@@ -140,10 +140,13 @@ class DirectorySource:
         self.root = root
 
     def list_keys(self, prefix: str) -> list[str]:
+        # os.walk, not Path.rglob: listing stands in for ten ListObjectsV2 pages, not for pathlib.
         base = self.root / prefix
-        if not base.exists():
-            return []
-        return sorted(str(path.relative_to(self.root)) for path in base.rglob("*") if path.is_file())
+        found = []
+        for folder, _, names in os.walk(base):
+            relative = os.path.relpath(folder, self.root)
+            found.extend(f"{relative}/{name}" for name in names)
+        return sorted(found)
 
     def get(self, key: str) -> bytes | None:
         path = self.root / key
