@@ -25,6 +25,8 @@ from infra.local.template import LOCAL_ACCOUNT, LOCAL_REGION, FunctionSpec, Rout
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
+CLIENT_GONE = "client closed the connection"
+"""Logged (without the address) when a client hangs up before its request was read or answered."""
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 
 
@@ -185,7 +187,9 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                     close=True,
                 )
                 return
-            body = self.rfile.read(length) if length else b""
+            body = self._read_body(length)
+            if body is None:
+                return
             path = urlsplit(self.path).path
             matched = gateway.match(self.command, path)
             if matched is None:
@@ -223,18 +227,44 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 headers[str(name)] = ", ".join(str(v) for v in values)
             self._send(int(result.get("statusCode", 200)), headers, data)
 
-        def _send(self, status: int, headers: dict[str, str], data: bytes, close: bool = False) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                if name.lower() not in ("content-length", "connection"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            if close:
-                self.send_header("Connection", "close")
+        def handle_one_request(self) -> None:
+            try:
+                super().handle_one_request()
+            except ConnectionError:
+                # A keep-alive client may reset its connection at any moment, between requests too.
                 self.close_connection = True
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
+
+        def _read_body(self, length: int) -> bytes | None:
+            """The whole body, or None when the client hung up before sending it all: API Gateway
+            invokes nothing for a request it never received whole."""
+            try:
+                body = self.rfile.read(length) if length else b""
+            except ConnectionError:
+                body = b""
+            if len(body) < length:
+                self.close_connection = True
+                sys.stderr.write(f"gateway: {CLIENT_GONE} before sending the whole body\n")
+                return None
+            return body
+
+        def _send(self, status: int, headers: dict[str, str], data: bytes, close: bool = False) -> None:
+            try:
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() not in ("content-length", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                if close:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+            except ConnectionError:
+                # The client gave up waiting (its timeout fired) and closed the connection. API Gateway
+                # drops such an answer; what the function did stands. One line, not a traceback.
+                self.close_connection = True
+                sys.stderr.write(f"gateway: {CLIENT_GONE} before the answer ({status})\n")
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
