@@ -14,6 +14,7 @@ only; `times=None` keeps failing until `clear()` (an outage).
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,6 +95,7 @@ def no_connection(request: AWSPreparedRequest) -> Exception:
 
 
 Failure = ErrorReply | Raised
+ANY_OPERATION = "*"
 
 
 @dataclass
@@ -122,6 +124,8 @@ class Faults:
     attempts: Counter[str] = field(default_factory=Counter)
     injected: list[str] = field(default_factory=list)
     _rules: list[_Rule] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    """Aggregation fetches from many threads: the Nth attempt is counted exactly once."""
 
     def __post_init__(self) -> None:
         # Every before-send handler runs (botocore takes the first answer), so moto would carry out a
@@ -140,7 +144,8 @@ class Faults:
         after_service: bool = False,
         when: Callable[[AWSPreparedRequest], bool] = lambda _: True,
     ) -> Faults:
-        """Fail attempts nth .. nth+times-1 of `operation` (those `when` selects); times=None: until clear().
+        """Fail attempts nth .. nth+times-1 of `operation` (ANY_OPERATION: of all of them, counted
+        together; `when` narrows the requests counted); times=None: until clear().
 
         after_service: the service carries the request out and only its answer is replaced (an
         ambiguous failure: a write that happened although the caller saw an error).
@@ -151,26 +156,38 @@ class Faults:
     def clear(self) -> None:
         self._rules.clear()
 
+    @property
+    def total(self) -> int:
+        """HTTP attempts of every operation so far."""
+        return sum(self.attempts.values())
+
     def _send(self, request: AWSPreparedRequest, event_name: str, **kwargs: Any) -> AWSResponse | None:
         operation = event_name.rsplit(".", 1)[-1]
-        self.attempts[operation] += 1
-        before = self._due(operation, request, after_service=False)
+        with self._lock:
+            self.attempts[operation] += 1
+            before = self._due(operation, request, after_service=False)
         if before is not None:
             return self._failed(operation, before, request)
         answer: AWSResponse | None = botocore_stubber(event_name=event_name, request=request, **kwargs)
-        after = self._due(operation, request, after_service=True)
+        with self._lock:
+            after = self._due(operation, request, after_service=True)
         if after is not None:
             return self._failed(operation, after, request)
         return answer
 
     def _due(self, operation: str, request: AWSPreparedRequest, *, after_service: bool) -> Failure | None:
         for rule in self._rules:
-            if rule.operation == operation and rule.after_service is after_service and rule.hits(request):
+            if (
+                rule.operation in (operation, ANY_OPERATION)
+                and rule.after_service is after_service
+                and rule.hits(request)
+            ):
                 return rule.failure
         return None
 
     def _failed(self, operation: str, failure: Failure, request: AWSPreparedRequest) -> AWSResponse:
-        self.injected.append(operation)
+        with self._lock:
+            self.injected.append(operation)
         if isinstance(failure, ErrorReply):
             return failure.response(request, self.client.meta.service_model.protocol)
         raise failure(request)

@@ -234,6 +234,10 @@ class Engine:
             strict=True,
         ):
             key = SketchKey(str(scope), str(product_id), str(item_id), str(item_kind))  # type: ignore[arg-type]
+            # An HLL sketch's bytes (its HIP estimate, its list order) follow the order of updates, and
+            # list() follows the order the fetch threads staged the objects in: sort, so a rerun on the
+            # same input writes the same sketches.
+            machine_keys.sort()
             yield SketchInput(key, int(total), machine_keys.tolist())
 
     def build_rolling_tables(self, windows: Sequence[Window]) -> None:

@@ -129,6 +129,10 @@ def aggregate_day(
             sketches_path = work / "out" / "sketches.parquet"
             engine.write_sketches(today, sketches_path)
             outputs.append(_Output(aggregate_keys.sketches_key(day), sketches_path, CONTENT_TYPES["parquet"]))
+        manifest_key = aggregate_keys.manifest_key(day)
+        # Withdrawn before the first file is replaced: a rerun that dies halfway must not leave the old
+        # manifest vouching for a mix of two runs' files. No manifest means "not ready"; the retry fixes it.
+        store.delete([manifest_key])
         for output in outputs:
             store.put(output.key, output.path.read_bytes(), content_type=output.content_type)
         written = [output.key for output in outputs]
@@ -179,7 +183,6 @@ def aggregate_day(
         ],
         engine=EngineInfo(version=Engine.version(), sketches=version("datasketches")),
     )
-    manifest_key = aggregate_keys.manifest_key(day)
     # Written last: a manifest present means every file it lists is in place.
     store.put(manifest_key, manifest.model_dump_json(indent=2).encode(), content_type=CONTENT_TYPES["json"])
     return DayResult(manifest, manifest_key, active)
