@@ -25,6 +25,10 @@ from infra.local.template import LOCAL_ACCOUNT, LOCAL_REGION, FunctionSpec, Rout
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
+LISTEN_BACKLOG = 128
+"""Connections the kernel completes before the gateway accepts them. socketserver's default of 5
+overflows when a burst of clients connects: the kernel then drops their SYNs (a client waits a second
+to retry) or resets a connection it completed with a SYN cookie; `make load` met both."""
 CLIENT_GONE = "client closed the connection"
 """Logged (without the address) when a client hangs up before its request was read or answered."""
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
@@ -271,7 +275,10 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return RequestHandler
 
 
+class GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
+
+
 def make_server(gateway: Gateway, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), _request_handler(gateway))
-    server.daemon_threads = True
-    return server
+    return GatewayServer((host, port), _request_handler(gateway))
