@@ -7,7 +7,12 @@ STAMP := $(VENV)/.installed
 PORT ?= 3000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint unit bench docs clean
+TOOLS := .tools
+# checkov stays offline: no Prisma Cloud guideline download, no PyPI version check.
+CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(TOOLS)/checkov/bin/checkov
+SAM_TRANSFORM := AWS_EC2_METADATA_DISABLED=true $(TOOLS)/sam/bin/python tools/sam_transform.py
+
+.PHONY: run test lint unit bench docs clean checkov sam-transform sam-build load
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,12 +28,33 @@ run: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## lint: ruff, mypy and cfn-lint, zero findings
-lint: $(STAMP)
-	$(BIN)/ruff check functions infra tests benchmarks
-	$(BIN)/ruff format --check functions infra tests benchmarks
+## lint: ruff, mypy, cfn-lint, checkov and the SAM transform, zero findings
+lint: $(STAMP) $(TOOLS)/checkov/.installed $(TOOLS)/sam/.installed
+	$(BIN)/ruff check functions infra tests benchmarks tools
+	$(BIN)/ruff format --check functions infra tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/cfn-lint template.yaml
+	$(CHECKOV) --file template.yaml --framework cloudformation --skip-download --compact --quiet
+	$(SAM_TRANSFORM)
+
+# Tools that pin their own dependencies (boto3, pydantic), each in its own virtual environment under
+# .tools/, built from tools/<name>-requirements.txt and rebuilt when those pins change.
+$(TOOLS)/%/.installed: tools/%-requirements.txt
+	@test -x $(TOOLS)/$*/bin/python || $(PYTHON) -m venv $(TOOLS)/$*
+	$(TOOLS)/$*/bin/python -m pip install --quiet --quiet -r $<
+	@touch $@
+
+## checkov: security scan of template.yaml; skips live in the template beside their reasons (docs/security.md)
+checkov: $(TOOLS)/checkov/.installed
+	$(CHECKOV) --file template.yaml --framework cloudformation --skip-download --compact
+
+## sam-transform: SAM's transform of template.yaml, offline (aws-sam-translator)
+sam-transform: $(TOOLS)/sam/.installed
+	$(SAM_TRANSFORM)
+
+## sam-build: `sam build` into .aws-sam/ (aws-sam-cli); needs PyPI for the functions' dependencies. Not in `make test`.
+sam-build: $(TOOLS)/sam-cli/.installed
+	$(TOOLS)/sam-cli/bin/sam build --template-file template.yaml
 
 ## docs: regenerate docs/openapi.json and docs/report.schema.json from the code
 docs: $(STAMP)
@@ -38,5 +64,9 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+## load: zero-loss load test on a stack of its own; LOAD_ARGS="--reports N --stack .ceip/local.json ..." (docs/load.md)
+load: $(STAMP)
+	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .ceip
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .ceip

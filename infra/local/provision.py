@@ -1,11 +1,17 @@
 """Create the resources template.yaml declares inside a moto server.
 
-Only the resource types the local stack can emulate are created; the rest (API, log groups, alarms,
-IAM) have no local meaning and are listed as skipped.
+Every resource type of the template is either created here (CREATORS) or skipped with its reason
+(SKIPPED); tests/unit/test_local_provision.py keeps the two lists complete.
+
+Encryption: the data key, its alias, and every reference to it (bucket default encryption, table SSE,
+queue and topic KmsMasterKeyId, the secret's KmsKeyId) are created as declared, but moto stores those
+settings without enforcing them: nothing locally proves that a role may use the key. The key policy
+and the kms statements are checked statically instead (tests/unit/test_template.py, checkov).
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -17,12 +23,50 @@ from infra.local.template import Template
 Creator = Callable[[Template, str, dict[str, Any]], str]
 
 
+def _kms_key(template: Template, logical_id: str, props: dict[str, Any]) -> str:
+    """The key, under the local alias that stands for its (random) id in every resolved reference."""
+    props = template.resolve(props)
+    kms = boto3.client("kms")
+    key_id = kms.create_key(
+        Description=str(props.get("Description", logical_id)), Policy=json.dumps(props["KeyPolicy"])
+    )["KeyMetadata"]["KeyId"]
+    if props.get("EnableKeyRotation"):
+        kms.enable_key_rotation(KeyId=key_id)
+    alias = template.physical_name(logical_id)
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return alias
+
+
+def _kms_alias(template: Template, logical_id: str, props: dict[str, Any]) -> str:
+    props = template.resolve(props)
+    kms = boto3.client("kms")
+    key_id = kms.describe_key(KeyId=props["TargetKeyId"])["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=props["AliasName"], TargetKeyId=key_id)
+    return str(props["AliasName"])
+
+
 def _bucket(template: Template, logical_id: str, props: dict[str, Any]) -> str:
     name = template.physical_name(logical_id)
+    props = template.resolve(props)
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=name)
     if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    if "BucketEncryption" in props:
+        # CloudFormation's ServerSideEncryptionByDefault is the API's ApplyServerSideEncryptionByDefault.
+        rules = [
+            {
+                "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled", False)),
+            }
+            for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        ]
+        configuration: Any = {"Rules": rules}  # the template's values, not the stubs' TypedDicts
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=configuration)
+    if "PublicAccessBlockConfiguration" in props:
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+        )
     return name
 
 
@@ -40,6 +84,11 @@ def _table(template: Template, logical_id: str, props: dict[str, Any]) -> str:
             {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
             for index in props["GlobalSecondaryIndexes"]
         ]
+    sse = props.get("SSESpecification")
+    if sse and sse.get("SSEEnabled"):
+        args["SSESpecification"] = {"Enabled": True, "SSEType": sse.get("SSEType", "KMS")}
+        if "KMSMasterKeyId" in sse:
+            args["SSESpecification"]["KMSMasterKeyId"] = sse["KMSMasterKeyId"]
     dynamodb = boto3.client("dynamodb")
     dynamodb.create_table(**args)
     ttl = props.get("TimeToLiveSpecification")
@@ -52,7 +101,31 @@ def _table(template: Template, logical_id: str, props: dict[str, Any]) -> str:
 
 def _queue(template: Template, logical_id: str, props: dict[str, Any]) -> str:
     name = template.physical_name(logical_id)
-    boto3.client("sqs").create_queue(QueueName=name)
+    props = template.resolve(props)
+    attributes = {k: str(props[k]) for k in ("KmsMasterKeyId", "MessageRetentionPeriod") if k in props}
+    boto3.client("sqs").create_queue(QueueName=name, Attributes=attributes)
+    return name
+
+
+def _topic(template: Template, logical_id: str, props: dict[str, Any]) -> str:
+    props = template.resolve(props)
+    attributes = {"KmsMasterKeyId": str(props["KmsMasterKeyId"])} if "KmsMasterKeyId" in props else {}
+    created = boto3.client("sns").create_topic(Name=template.physical_name(logical_id), Attributes=attributes)
+    return str(created["TopicArn"])
+
+
+_ALARM_NUMBERS = {"Period": int, "EvaluationPeriods": int, "DatapointsToAlarm": int, "Threshold": float}
+
+
+def _alarm(template: Template, logical_id: str, props: dict[str, Any]) -> str:
+    """The alarm as declared; nothing evaluates it locally, but its metrics and actions must resolve."""
+    props = template.resolve(props)
+    args: dict[str, Any] = {k: _ALARM_NUMBERS.get(k, lambda v: v)(v) for k, v in props.items()}
+    for query in args.get("Metrics", []):
+        if "MetricStat" in query:
+            query["MetricStat"]["Period"] = int(query["MetricStat"]["Period"])
+    name = template.physical_name(logical_id)
+    boto3.client("cloudwatch").put_metric_alarm(AlarmName=name, **args)
     return name
 
 
@@ -61,7 +134,8 @@ def _secret(template: Template, logical_id: str, props: dict[str, Any]) -> str:
     name = template.physical_name(logical_id)
     length = int(props.get("GenerateSecretString", {}).get("PasswordLength", 32))
     value = props.get("SecretString") or secrets.token_urlsafe(length)[:length]
-    boto3.client("secretsmanager").create_secret(Name=name, SecretString=value)
+    extra = {"KmsKeyId": str(template.resolve(props["KmsKeyId"]))} if "KmsKeyId" in props else {}
+    boto3.client("secretsmanager").create_secret(Name=name, SecretString=value, **extra)
     return name
 
 
@@ -93,6 +167,8 @@ def _receipt_rule(template: Template, logical_id: str, props: dict[str, Any]) ->
 
 
 CREATORS: dict[str, Creator] = {
+    "AWS::KMS::Key": _kms_key,
+    "AWS::KMS::Alias": _kms_alias,
     "AWS::S3::Bucket": _bucket,
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
@@ -100,13 +176,32 @@ CREATORS: dict[str, Creator] = {
     "AWS::SES::EmailIdentity": _email_identity,
     "AWS::SES::ReceiptRuleSet": _receipt_rule_set,
     "AWS::SES::ReceiptRule": _receipt_rule,
+    "AWS::SNS::Topic": _topic,
+    "AWS::CloudWatch::Alarm": _alarm,
 }
+
+SKIPPED: dict[str, str] = {
+    "AWS::Serverless::Function": "runs in-process behind the local gateway (infra/local/gateway.py)",
+    "AWS::Serverless::HttpApi": "the local gateway serves its routes",
+    "AWS::Logs::LogGroup": "functions log to the console locally",
+    "AWS::IAM::Role": "moto does not enforce IAM; policies are checked by tests/unit/test_template.py",
+    "AWS::S3::BucketPolicy": "moto does not enforce bucket policies; they are checked statically",
+    "AWS::Lambda::Permission": "SES inbound is played by `ceip privacy deliver`, which invokes in-process",
+    "AWS::SNS::Subscription": "no mail leaves the machine",
+}
+
+# Created first: everything else may name them (the data key above all).
+_FIRST = ("AWS::KMS::Key", "AWS::KMS::Alias")
 
 
 def provision(template: Template) -> dict[str, str]:
     """Create every supported resource; returns logical id -> local physical name."""
     created: dict[str, str] = {}
-    for logical_id, resource in template.resources.items():
+    resources = sorted(
+        template.resources.items(),
+        key=lambda item: _FIRST.index(item[1]["Type"]) if item[1].get("Type") in _FIRST else len(_FIRST),
+    )
+    for logical_id, resource in resources:
         creator = CREATORS.get(resource.get("Type", ""))
         if creator is not None:
             created[logical_id] = creator(template, logical_id, resource.get("Properties", {}) or {})

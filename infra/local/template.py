@@ -123,17 +123,36 @@ class Template:
             return pseudo[logical_id]
         if logical_id not in self.resources:
             raise KeyError(f"template has no resource or parameter {logical_id}")
+        if self.resources[logical_id].get("Type") == "AWS::KMS::Key":
+            # Moto gives keys random ids; a local alias stands for the key wherever the template names it.
+            return f"alias/{local_physical_name(logical_id)}"
         return local_physical_name(logical_id)
+
+    def reference(self, logical_id: str) -> str:
+        """What !Ref gives: the local name, or the ARN for the types whose Ref is one (SNS topics)."""
+        if self.resources.get(logical_id, {}).get("Type") == "AWS::SNS::Topic":
+            return self.attribute(logical_id, "Arn")
+        return self.physical_name(logical_id)
 
     def attribute(self, logical_id: str, attribute: str) -> str:
         name = self.physical_name(logical_id)
         kind = self.resources[logical_id]["Type"]
         if attribute == "Arn":
-            service = {"AWS::S3::Bucket": "s3", "AWS::DynamoDB::Table": "dynamodb", "AWS::SQS::Queue": "sqs"}
+            service = {
+                "AWS::S3::Bucket": "s3",
+                "AWS::DynamoDB::Table": "dynamodb",
+                "AWS::SQS::Queue": "sqs",
+                "AWS::KMS::Key": "kms",
+                "AWS::SNS::Topic": "sns",
+                "AWS::IAM::Role": "iam",
+                "AWS::Serverless::Function": "lambda",
+            }
             svc = service.get(kind, "local")
             if svc == "s3":
                 return f"arn:aws:s3:::{name}"
-            resource = f"table/{name}" if svc == "dynamodb" else name
+            if svc == "iam":
+                return f"arn:aws:iam::{LOCAL_ACCOUNT}:role/{name}"
+            resource = {"dynamodb": f"table/{name}", "lambda": f"function:{name}"}.get(svc, name)
             return f"arn:aws:{svc}:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{resource}"
         if attribute == "QueueUrl":
             return name
@@ -142,7 +161,7 @@ class Template:
     def resolve(self, value: Any) -> Any:
         if isinstance(value, Mapping):
             if set(value) == {"Ref"}:
-                return self.physical_name(str(value["Ref"]))
+                return self.reference(str(value["Ref"]))
             if set(value) == {"Fn::GetAtt"}:
                 target = value["Fn::GetAtt"]
                 logical_id, attribute = target if isinstance(target, list) else str(target).split(".", 1)
@@ -167,7 +186,7 @@ class Template:
             if "." in name and not name.startswith("AWS::"):
                 logical_id, attribute = name.split(".", 1)
                 return self.attribute(logical_id, attribute)
-            return self.physical_name(name)
+            return self.reference(name)
 
         return re.sub(r"\$\{([^}!][^}]*)\}", replace, text)
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 from infra.local.template import Template
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_KEY = "arn:aws:kms:us-east-1:123456789012:alias/ceip-local-datakey"
+"""The data key's ARN as the local stack resolves it (a local alias stands for moto's random key id)."""
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +32,6 @@ def statements(function: dict[str, Any]) -> list[dict[str, Any]]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
-
-
-def test_every_function_policy_names_actions_and_resources_without_wildcards(template: Template) -> None:
-    for logical_id, function in template.of_type("AWS::Serverless::Function").items():
-        for statement in statements(function):
-            for action in as_list(statement["Action"]):
-                assert "*" not in action, f"{logical_id}: wildcard action {action}"
-            for resource in as_list(template.resolve(statement["Resource"])):
-                assert resource != "*", f"{logical_id}: wildcard resource"
 
 
 def grants(template: Template, logical_id: str) -> set[tuple[str, str]]:
@@ -56,6 +55,8 @@ def test_ingest_may_put_raw_reports_and_check_suppression_but_not_list_or_read_r
             "arn:aws:dynamodb:us-east-1:123456789012:table/ceip-local-suppressiontable",
         ),
         ("secretsmanager:GetSecretValue", "ceip-local-machinekeysecret"),
+        ("kms:GenerateDataKey", DATA_KEY),
+        ("kms:Decrypt", DATA_KEY),
     }
 
 
@@ -67,6 +68,7 @@ def test_privacy_requests_api_only_reads_and_files_requests(template: Template) 
     assert grants(template, "PrivacyRequestsFunction") == {
         *((action, table) for action in ("dynamodb:GetItem", "dynamodb:PutItem") for table in tables),
         ("secretsmanager:GetSecretValue", "ceip-local-machinekeysecret"),
+        ("kms:Decrypt", DATA_KEY),
     }
 
 
@@ -121,7 +123,7 @@ def test_only_the_purge_may_rewrite_or_delete_reports(template: Template) -> Non
             assert not touching_reports & rewriting, logical_id
     purge = grants(template, "PurgeFunction")
     assert ("s3:DeleteObjectVersion", "arn:aws:s3:::ceip-local-reportsbucket/reports/*") in purge
-    assert all("reportsbucket" in r or "table/" in r or "secret" in r for _, r in purge)
+    assert all("reportsbucket" in r or "table/" in r or "secret" in r or r == DATA_KEY for _, r in purge)
 
 
 def test_purge_runs_daily_at_the_configured_hour_and_resumes_every_15_minutes(template: Template) -> None:
@@ -144,6 +146,8 @@ def test_privacy_function_reads_and_retires_raw_mail_uses_its_table_and_sends_as
             for r in (table, f"{table}/index/ByStatus")
         ),
         ("ses:SendRawEmail", "arn:aws:ses:us-east-1:123456789012:identity/example.com"),
+        ("kms:Decrypt", DATA_KEY),
+        ("kms:GenerateDataKey", DATA_KEY),
     }
     (send,) = [
         s for s in statements(template.resources["PrivacyFunction"]) if s["Action"] == "ses:SendRawEmail"
@@ -238,6 +242,8 @@ def test_aggregate_may_list_and_read_reports_and_write_only_the_aggregates_prefi
         ("s3:GetObject", "arn:aws:s3:::ceip-local-aggregatesbucket/aggregates/internal/sketches/*"),
         ("dynamodb:Scan", "arn:aws:dynamodb:us-east-1:123456789012:table/ceip-local-suppressiontable"),
         ("secretsmanager:GetSecretValue", "ceip-local-machinekeysecret"),
+        ("kms:GenerateDataKey", DATA_KEY),
+        ("kms:Decrypt", DATA_KEY),
     }
     function = template.resources["AggregateFunction"]
     listings = [s for s in statements(function) if s["Action"] == "s3:ListBucket"]
@@ -258,7 +264,9 @@ def test_aggregate_runs_daily_at_2_utc_for_the_scheduled_day_with_retries_and_a_
     assert schedule["DeadLetterConfig"]["Arn"] == queue
     properties = template.resources["AggregateFunction"]["Properties"]
     assert template.resolve(properties["DeadLetterQueue"]["TargetArn"]) == queue
-    assert template.resources["AggregateDeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
+    assert template.resources["AggregateDeadLetterQueue"]["Properties"]["KmsMasterKeyId"] == {
+        "Ref": "DataKey"
+    }
     assert function.environment["PARTNER_MIN_MACHINES"] == "50"
     assert function.environment["AGGREGATES_BUCKET"] == "ceip-local-aggregatesbucket"
 
@@ -275,3 +283,396 @@ def test_aggregates_bucket_is_private_encrypted_tls_only_and_never_expires_table
     # the raw-report lifecycle lives on another bucket than the one the function writes tables to
     (function,) = [f for f in template.functions() if f.logical_id == "AggregateFunction"]
     assert function.environment["AGGREGATES_BUCKET"] != function.environment["REPORTS_BUCKET"]
+
+
+# ---------------------------------------------------------------- every IAM policy (docs/security.md)
+# Actions AWS authorizes only on "*": no narrower resource exists for them.
+ACTIONS_ONLY_ON_ANY_RESOURCE: dict[str, str] = {
+    "xray:PutTraceSegments": "X-Ray has no resource-level permissions for sending segments",
+    "xray:PutTelemetryRecords": "X-Ray has no resource-level permissions for telemetry",
+    "xray:GetSamplingRules": "sampling rules are read account-wide",
+    "xray:GetSamplingTargets": "sampling targets are read account-wide",
+    "xray:GetSamplingStatisticSummaries": "sampling statistics are read account-wide",
+    "cloudwatch:PutMetricData": "metrics have no ARN; a cloudwatch:namespace condition narrows it instead",
+}
+# AWS managed policies SAM attaches to the roles it generates (their statements are not in the template).
+MANAGED_POLICIES: dict[str, str] = {
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": (
+        "SAM attaches it to every function role: logs:CreateLogStream/PutLogEvents into the function's "
+        "log group (LoggingConfig names our group, encrypted and with retention)"
+    ),
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess": (
+        "SAM attaches it for Tracing: Active; its actions are all in ACTIONS_ONLY_ON_ANY_RESOURCE"
+    ),
+}
+
+
+def policy_documents(body: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(where, kind, document) of every policy a template declares: function and role policies, trust
+    policies, bucket, queue and topic policies, key policies."""
+    found: list[tuple[str, str, dict[str, Any]]] = []
+    for logical_id, resource in body["Resources"].items():
+        kind, props = resource["Type"], resource.get("Properties", {})
+        if kind == "AWS::Serverless::Function":
+            for policy in props.get("Policies", []):
+                assert isinstance(policy, dict) and "Statement" in policy, (
+                    f"{logical_id}: inline policies only"
+                )
+                found.append((logical_id, "identity", policy))
+        elif kind == "AWS::IAM::Role":
+            found.append((logical_id, "trust", props["AssumeRolePolicyDocument"]))
+            found.extend((logical_id, "identity", p["PolicyDocument"]) for p in props.get("Policies", []))
+        elif kind in ("AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"):
+            found.append((logical_id, "resource", props["PolicyDocument"]))
+        elif kind == "AWS::KMS::Key":
+            found.append((logical_id, "key", props["KeyPolicy"]))
+        elif kind == "AWS::IAM::Policy" or kind == "AWS::IAM::ManagedPolicy":
+            found.append((logical_id, "identity", props["PolicyDocument"]))
+    return found
+
+
+def too_broad(resource: Any) -> bool:
+    """True for "*" and for ARNs that leave the account, the region or the resource name open."""
+    if not isinstance(resource, str):
+        return False
+    if resource == "*":
+        return True
+    parts = resource.split(":", 5)
+    if len(parts) < 6:
+        return False
+    region, account, name = parts[3], parts[4], parts[5]
+    # "table/*", "function:*": every resource of a type
+    return "*" in (region, account, name) or re.fullmatch(r"[A-Za-z-]+[/:]\*", name) is not None
+
+
+def wildcard_findings(template: Template) -> list[str]:
+    findings = []
+    for where, kind, document in policy_documents(template.body):
+        for statement in as_list(document["Statement"]):
+            if statement["Effect"] == "Deny":
+                continue  # a broader deny only denies more
+            principal = statement.get("Principal")
+            if principal == "*" or (isinstance(principal, dict) and "*" in as_list(principal.get("AWS", []))):
+                findings.append(f"{where}: allows any principal")
+            actions = as_list(statement.get("Action", []))
+            findings += [f"{where}: wildcard action {a}" for a in actions if "*" in a]
+            if kind in ("trust", "key"):
+                continue  # a trust policy has no Resource; in a key policy "*" means this key
+            for resource in as_list(template.resolve(statement.get("Resource", []))):
+                if too_broad(resource) and not set(actions) <= ACTIONS_ONLY_ON_ANY_RESOURCE.keys():
+                    findings.append(f"{where}: {actions} on {resource}")
+    return findings
+
+
+def test_no_policy_in_the_template_allows_a_wildcard_action_or_a_resource_broader_than_needed(
+    template: Template,
+) -> None:
+    documents = policy_documents(template.body)
+    kinds = {kind for _, kind, _ in documents}
+    assert kinds == {"identity", "trust", "resource", "key"}, "every kind of policy is looked at"
+    assert wildcard_findings(template) == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "finding"),
+    [
+        ({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/k"}, "wildcard action s3:*"),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, "on *"),
+        (
+            {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "arn:aws:dynamodb:r:1:table/*"},
+            "table/*",
+        ),
+        ({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:1:key/k"}, "kms:*:1"),
+        (
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/k"},
+            "any",
+        ),
+    ],
+)
+def test_the_wildcard_check_catches_what_it_is_for(statement: dict[str, Any], finding: str) -> None:
+    # Given a template with one over-broad statement
+    body = {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {"Policies": [{"Version": "2012-10-17", "Statement": [statement]}]},
+            }
+        }
+    }
+    # When it is checked, Then the statement is reported
+    (reported,) = wildcard_findings(Template(body))
+    assert finding in reported
+
+
+def test_actions_that_only_take_any_resource_are_allowed_on_it_and_nothing_else_is() -> None:
+    statement = {"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"}
+    body = {
+        "Resources": {
+            "R": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {"Statement": []},
+                    "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [statement]}}],
+                },
+            }
+        }
+    }
+    assert wildcard_findings(Template(body)) == []
+    statement["Action"].append("s3:GetObject")
+    assert len(wildcard_findings(Template(body))) == 1
+
+
+@pytest.fixture(scope="module")
+def transformed() -> Template:
+    """The template after SAM's transform (tools/sam_transform.py in .tools/sam, which `make lint` builds)."""
+    python = ROOT / ".tools" / "sam" / "bin" / "python"
+    if not python.exists():
+        pytest.skip("no .tools/sam: run `make sam-transform` (make test builds it) to check SAM's roles")
+    env = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true"}
+    done = subprocess.run(
+        [str(python), str(ROOT / "tools" / "sam_transform.py"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=env,
+    )
+    return Template(json.loads(done.stdout))
+
+
+def test_the_roles_sam_generates_add_no_wildcard_and_only_known_managed_policies(
+    transformed: Template,
+) -> None:
+    # Given the deployed shape of the stack: a role per function, per schedule, with SAM's own statements
+    roles = transformed.of_type("AWS::IAM::Role")
+    assert len(roles) >= len(transformed.of_type("AWS::Lambda::Function"))
+    # Then none of their inline statements is broader than the template's own
+    assert wildcard_findings(transformed) == []
+    # And the only managed policies are the two SAM attaches, each with its reason above
+    attached = {arn for role in roles.values() for arn in role["Properties"].get("ManagedPolicyArns", [])}
+    resolved = {transformed.resolve(arn) for arn in attached}
+    assert resolved <= MANAGED_POLICIES.keys(), resolved - MANAGED_POLICIES.keys()
+
+
+def test_lambda_and_scheduler_may_encrypt_into_every_dead_letter_queue_they_send_to(
+    transformed: Template,
+) -> None:
+    roles = transformed.of_type("AWS::IAM::Role")
+
+    def allowed(role_id: str) -> set[tuple[str, str]]:
+        pairs = set()
+        for policy in roles[role_id]["Properties"].get("Policies", []):
+            for statement in as_list(policy["PolicyDocument"]["Statement"]):
+                for action in as_list(statement["Action"]):
+                    for resource in as_list(transformed.resolve(statement["Resource"])):
+                        pairs.add((action, resource))
+        return pairs
+
+    senders: list[tuple[str, str]] = []  # (role, queue ARN)
+    for function in transformed.of_type("AWS::Lambda::Function").values():
+        props = function["Properties"]
+        if "DeadLetterConfig" in props:
+            senders.append(
+                (props["Role"]["Fn::GetAtt"][0], transformed.resolve(props["DeadLetterConfig"]["TargetArn"]))
+            )
+    for schedule in transformed.of_type("AWS::Scheduler::Schedule").values():
+        target = schedule["Properties"]["Target"]
+        if "DeadLetterConfig" in target:
+            senders.append(
+                (target["RoleArn"]["Fn::GetAtt"][0], transformed.resolve(target["DeadLetterConfig"]["Arn"]))
+            )
+    assert len(senders) == 5, "purge, aggregate and privacy functions; daily purge and aggregation schedules"
+    for role_id, queue in senders:
+        grants_of_role = allowed(role_id)
+        assert ("sqs:SendMessage", queue) in grants_of_role, role_id
+        assert {("kms:GenerateDataKey", DATA_KEY), ("kms:Decrypt", DATA_KEY)} <= grants_of_role, role_id
+
+
+# ---------------------------------------------------------------- one customer-managed key
+def test_one_rotating_customer_managed_key_encrypts_everything_the_stack_stores(template: Template) -> None:
+    (key_id,) = template.of_type("AWS::KMS::Key")
+    key = template.resources[key_id]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    aliases = [a["Properties"] for a in template.of_type("AWS::KMS::Alias").values()]
+    assert [a["TargetKeyId"] for a in aliases] == [{"Ref": key_id}]
+    key_refs = ({"Ref": key_id}, {"Fn::GetAtt": [key_id, "Arn"]})
+
+    def encrypted(kind: str, path: tuple[str, ...]) -> None:
+        resources = template.of_type(kind)
+        assert resources, kind
+        for logical_id, resource in resources.items():
+            value: Any = resource["Properties"]
+            for step in path:
+                value = value[0] if isinstance(value, list) else value
+                value = value.get(step)
+            assert value in key_refs, f"{logical_id} is not encrypted with {key_id}"
+
+    encrypted(
+        "AWS::S3::Bucket",
+        (
+            "BucketEncryption",
+            "ServerSideEncryptionConfiguration",
+            "ServerSideEncryptionByDefault",
+            "KMSMasterKeyID",
+        ),
+    )
+    encrypted("AWS::DynamoDB::Table", ("SSESpecification", "KMSMasterKeyId"))
+    encrypted("AWS::SQS::Queue", ("KmsMasterKeyId",))
+    encrypted("AWS::SNS::Topic", ("KmsMasterKeyId",))
+    encrypted("AWS::SecretsManager::Secret", ("KmsKeyId",))
+    encrypted("AWS::Logs::LogGroup", ("KmsKeyId",))
+
+
+def test_the_key_policy_admits_the_account_and_three_services_each_bound_to_what_it_writes(
+    template: Template,
+) -> None:
+    policy = template.resolve(template.resources["DataKey"]["Properties"]["KeyPolicy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    root = {"AWS": "arn:aws:iam::123456789012:root"}
+    # The account administers the key; its principals use it only through IAM policies.
+    assert by_sid["AccountAdministersKey"]["Principal"] == root
+    assert not {"kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"} & set(
+        by_sid["AccountAdministersKey"]["Action"]
+    )
+    assert by_sid["AccountPrincipalsUseKeyThroughIam"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    grants_ = by_sid["DynamoDbGrantsForTables"]
+    assert grants_["Condition"]["StringEquals"]["kms:ViaService"] == "dynamodb.us-east-1.amazonaws.com"
+    assert grants_["Condition"]["Bool"]["kms:GrantIsForAWSResource"] is True
+    services = {
+        s["Principal"]["Service"]: s["Condition"] for s in policy["Statement"] if "Service" in s["Principal"]
+    }
+    assert services.keys() == {
+        "logs.us-east-1.amazonaws.com",
+        "ses.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+    }
+    logs_context = services["logs.us-east-1.amazonaws.com"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert logs_context == "arn:aws:logs:us-east-1:123456789012:log-group:*"
+    assert services["ses.amazonaws.com"]["StringEquals"] == {
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+        "aws:SourceAccount": "123456789012",
+    }
+    assert services["cloudwatch.amazonaws.com"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+
+
+KMS_NEEDS = {
+    # GenerateDataKey: S3 puts, SQS dead letters; Decrypt: S3 gets, the secret, SQS dead letters.
+    "IngestFunction": {"kms:GenerateDataKey", "kms:Decrypt"},
+    "PrivacyRequestsFunction": {"kms:Decrypt"},
+    "PurgeFunction": {"kms:GenerateDataKey", "kms:Decrypt"},
+    "AggregateFunction": {"kms:GenerateDataKey", "kms:Decrypt"},
+    "PrivacyFunction": {"kms:GenerateDataKey", "kms:Decrypt"},
+}
+
+
+def test_each_function_may_use_the_data_key_only_for_what_it_needs(template: Template) -> None:
+    functions = template.of_type("AWS::Serverless::Function")
+    assert functions.keys() == KMS_NEEDS.keys()
+    for logical_id in functions:
+        kms = {(a, r) for a, r in grants(template, logical_id) if a.startswith("kms:")}
+        assert kms == {(action, DATA_KEY) for action in KMS_NEEDS[logical_id]}, logical_id
+
+
+# ---------------------------------------------------------------- storage protections
+def test_every_bucket_is_private_tls_only_and_uses_s3_bucket_keys(template: Template) -> None:
+    policies = {
+        p["Properties"]["Bucket"]["Ref"]: p["Properties"]["PolicyDocument"]
+        for p in template.of_type("AWS::S3::BucketPolicy").values()
+    }
+    for logical_id, bucket in template.of_type("AWS::S3::Bucket").items():
+        props = bucket["Properties"]
+        assert set(props["PublicAccessBlockConfiguration"].values()) == {True}, logical_id
+        (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms", logical_id
+        assert rule["BucketKeyEnabled"] is True, logical_id
+        assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+        deny = [s for s in policies[logical_id]["Statement"] if s.get("Sid") == "DenyInsecureTransport"]
+        assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, logical_id
+
+
+def test_every_table_is_recoverable_to_a_point_in_time(template: Template) -> None:
+    for logical_id, table in template.of_type("AWS::DynamoDB::Table").items():
+        props = table["Properties"]
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, logical_id
+        assert props["SSESpecification"]["SSEType"] == "KMS", logical_id
+
+
+def test_replaced_aggregate_tables_stay_recoverable_for_30_days(template: Template) -> None:
+    bucket = template.resources["AggregatesBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireReplacedTables"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+
+
+def test_one_pass_at_a_time_for_the_purge_and_the_aggregation(template: Template) -> None:
+    for logical_id in ("PurgeFunction", "AggregateFunction"):
+        assert template.resources[logical_id]["Properties"]["ReservedConcurrentExecutions"] == 1
+
+
+# ---------------------------------------------------------------- alarms
+def alarm_targets(template: Template) -> dict[tuple[str, str], dict[str, Any]]:
+    """(metric name, dimension value) -> alarm properties, for single-metric alarms."""
+    found = {}
+    for alarm in template.of_type("AWS::CloudWatch::Alarm").values():
+        props = template.resolve(alarm["Properties"])
+        if "MetricName" in props:
+            (dimension,) = props["Dimensions"]
+            found[(props["MetricName"], dimension["Value"])] = props
+    return found
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm(template: Template) -> None:
+    targets = alarm_targets(template)
+    for logical_id in template.of_type("AWS::Serverless::Function"):
+        name = template.physical_name(logical_id)
+        for metric in ("Errors", "Throttles"):
+            alarm = targets[(metric, name)]
+            assert (alarm["Namespace"], alarm["Statistic"]) == ("AWS/Lambda", "Sum"), (logical_id, metric)
+            assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["Threshold"] == 0
+
+
+def test_every_dead_letter_queue_alarms_as_soon_as_it_holds_a_message(template: Template) -> None:
+    targets = alarm_targets(template)
+    for logical_id in template.of_type("AWS::SQS::Queue"):
+        alarm = targets[("ApproximateNumberOfMessagesVisible", template.physical_name(logical_id))]
+        assert (alarm["Namespace"], alarm["Statistic"], alarm["Threshold"]) == ("AWS/SQS", "Maximum", 0)
+
+
+def test_the_api_alarms_on_its_5xx_rate_not_its_5xx_count(template: Template) -> None:
+    alarm = template.resolve(template.resources["ApiServerErrorRateAlarm"]["Properties"])
+    queries = {q["Id"]: q for q in alarm["Metrics"]}
+    assert [q["Id"] for q in alarm["Metrics"] if q["ReturnData"]] == ["rate"]
+    assert "errors / requests" in queries["rate"]["Expression"]
+    for query_id, metric in (("errors", "5xx"), ("requests", "Count")):
+        stat = queries[query_id]["MetricStat"]
+        assert stat["Metric"]["MetricName"] == metric and stat["Stat"] == "Sum"
+        assert stat["Metric"]["Dimensions"] == [{"Name": "ApiId", "Value": "ceip-local-reportsapi"}]
+
+
+def test_every_alarm_notifies_the_encrypted_topic_and_mail_is_optional(template: Template) -> None:
+    topic = template.reference("AlarmTopic")
+    for logical_id, alarm in template.of_type("AWS::CloudWatch::Alarm").items():
+        props = template.resolve(alarm["Properties"])
+        assert props["AlarmActions"] == [topic] and props["OKActions"] == [topic], logical_id
+    (subscription,) = template.of_type("AWS::SNS::Subscription").values()
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert template.body["Conditions"]["HasAlarmEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]
+    }
+    assert template.parameter("AlarmEmail") == ""
+
+
+# ---------------------------------------------------------------- checkov skips
+def test_every_checkov_skip_gives_a_one_line_reason_and_is_documented(template: Template) -> None:
+    security = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    skips = [
+        (logical_id, skip)
+        for logical_id, resource in template.resources.items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    for logical_id, skip in skips:
+        assert skip["id"].startswith("CKV_"), logical_id
+        comment = skip.get("comment", "")
+        assert 20 <= len(comment) <= 120 and "\n" not in comment, (logical_id, skip["id"])
+        assert skip["id"] in security, f"docs/security.md does not explain {skip['id']}"

@@ -23,7 +23,7 @@ class S3ExportWriter:
             Body=body,
             ContentType="application/json",
             ContentDisposition='attachment; filename="ceip-export.json"',
-            ServerSideEncryption="AES256",
+            # No ServerSideEncryption here: the bucket's default (SSE-KMS with the stack's data key) applies.
         )
 
     def presigned_url(self, key: str, expires_in: int) -> str:
