@@ -41,7 +41,7 @@ class LoadResult:
     aggregated: AggregatedCounts
     own_stack: bool
     handler_failures: int
-    dropped_answers: int
+    dropped_answers: int | None
     listen_overflows: int | None
     """Listen queue overflows on the machine while sending (any process's; None where not known)."""
     load_before: tuple[float, float, float]
@@ -131,9 +131,9 @@ class LoadResult:
             f"{self.planned_repeats[Repeat.AFTER_ANSWER]} resent after the answer), "
             f"seed {self.config.seed}, {'own stack' if self.own_stack else 'running stack'}",
             f"  requests    {o.requests:,} answered ({statuses}); {o.abandoned} abandoned before the answer "
-            f"({self.dropped_answers} answers the gateway could not deliver); "
+            f"({_known(self.dropped_answers)} answers the gateway could not deliver); "
             f"transport errors {sum(o.transport_errors.values())}; listen queue overflows "
-            f"{'n/a' if self.listen_overflows is None else self.listen_overflows}",
+            f"{_known(self.listen_overflows)}",
             f"  accepted    {self.accepted:,} distinct report ids answered 202 "
             f"({o.accepted_in_answers:,} in the answers, repeats included)",
             f"  stored      {s.distinct:,} distinct report ids in {s.objects:,} objects "
@@ -167,6 +167,10 @@ def listen_overflows() -> int | None:
     except (OSError, ValueError):
         return None
     return int(dict(zip(header, values, strict=True)).get("ListenOverflows", 0))
+
+
+def _known(value: int | None) -> str:
+    return "n/a" if value is None else str(value)
 
 
 def _load(values: tuple[float, float, float]) -> str:

@@ -45,8 +45,11 @@ class Stack:
         text = self.console_text()
         return len(re.findall(r"^gateway: handler raised", text, re.M)) + text.count("Traceback (most recent")
 
-    def dropped_answers(self) -> int:
-        """Answers the gateway could not deliver because the client had hung up (abandoned requests)."""
+    def dropped_answers(self) -> int | None:
+        """Answers the gateway could not deliver because the client had hung up (abandoned requests);
+        None when the console is not this run's to read."""
+        if self.console is None:
+            return None
         return self.console_text().count(f"gateway: {CLIENT_GONE} before the answer")
 
 
