@@ -87,20 +87,25 @@ def _hash_key_table(client: Any, name: str, key: str) -> None:
     )
 
 
+def create_api_resources() -> Any:
+    """In a running moto: what the HTTP API's functions use. Returns the S3 client."""
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket=REPORTS_BUCKET)
+    client.put_bucket_versioning(Bucket=REPORTS_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    _hash_key_table(dynamodb, SUPPRESSION_TABLE, "machine_key")
+    _hash_key_table(dynamodb, PRIVACY_REQUESTS_TABLE, "request_id")
+    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name=MACHINE_KEY_SECRET_ID, SecretString=MACHINE_KEY_SECRET
+    )
+    return client
+
+
 @pytest.fixture
 def s3() -> Iterator[Any]:
     """moto with the reports bucket (versioned, as deployed), the suppression list and its secret."""
     with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=REPORTS_BUCKET)
-        client.put_bucket_versioning(Bucket=REPORTS_BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        _hash_key_table(dynamodb, SUPPRESSION_TABLE, "machine_key")
-        _hash_key_table(dynamodb, PRIVACY_REQUESTS_TABLE, "request_id")
-        boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-            Name=MACHINE_KEY_SECRET_ID, SecretString=MACHINE_KEY_SECRET
-        )
-        yield client
+        yield create_api_resources()
 
 
 @pytest.fixture

@@ -88,3 +88,31 @@ def test_bad_bodies_become_fixed_problems(ev: dict[str, object], code: str) -> N
 
 def test_content_type_parameters_and_case_are_accepted() -> None:
     assert body.json_body(event(b"{}", **{"content-type": "Application/JSON; charset=utf-8"})) == {}
+
+
+def test_gzip_members_one_after_another_are_joined_as_gunzip_joins_them() -> None:
+    # Given a body made of two gzip members (RFC 1952; what `cat a.gz b.gz` makes)
+    data = gzip.compress(b'{"reports": ') + gzip.compress(b"[1, 2]}")
+    # When decoded
+    value = body.json_body(event(data, **{"content-encoding": "gzip"}))
+    # Then both members' outputs form the document
+    assert value == {"reports": [1, 2]}
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"jane.doe@example.com", b"\x00" * 8, gzip.compress(b"x")[:-4]],
+    ids=["text", "zero-padding", "truncated-second-member"],
+)
+def test_bytes_after_the_last_gzip_member_are_corrupt_not_ignored(tail: bytes) -> None:
+    # Given a complete gzip member followed by bytes that are no complete member
+    data = gzip.compress(b'{"reports": [1]}') + tail
+    # When decoded, then the body is refused (it used to be parsed without its tail)
+    assert code_of(event(data, **{"content-encoding": "gzip"})) == "malformed-gzip"
+
+
+def test_the_limit_counts_the_output_of_every_gzip_member() -> None:
+    # Given two members that inflate to 1 MiB and one byte together
+    data = gzip.compress(b"x" * limits.MAX_BODY_BYTES) + gzip.compress(b"x")
+    # When decoded, then the bound holds across members
+    assert code_of(event(data, **{"content-encoding": "gzip"})) == "payload-too-large"

@@ -43,7 +43,21 @@ def test_the_published_example_batch_is_valid() -> None:
             ["machine_id"],
             "uuid_version",
         ),
-        (lambda r: r.update(created_at="2026-11-29 12:00"), ["created_at"], "timezone_aware"),
+        (lambda r: r.update(created_at="2026-11-29T12:00:00"), ["created_at"], "timezone_aware"),
+        (lambda r: r.update(created_at="2026-11-29 12:00Z"), ["created_at"], "datetime_parsing"),
+        (lambda r: r.update(created_at=1795953600), ["created_at"], "datetime_type"),
+        (lambda r: r.update(created_at="1795953600"), ["created_at"], "datetime_parsing"),
+        (lambda r: r.update(schema_version=True), ["schema_version"], "int_type"),
+        (
+            lambda r: r.update(machine_id="{0b6f2c1e-7d3a-4e9b-8c5f-1a2b3c4d5e6f}"),
+            ["machine_id"],
+            "uuid_parsing",
+        ),
+        (
+            lambda r: r.update(report_id="urn:uuid:5f0c7a64-8a1e-4c55-9a3e-3f6d2b1c9e01"),
+            ["report_id"],
+            "uuid_parsing",
+        ),
         (lambda r: r.update(created_at="2026-12-01T12:00:01Z"), ["created_at"], "created_at_in_future"),
         (
             lambda r: r["configuration"].update(processor_count=True),
@@ -162,3 +176,31 @@ def test_uuids_are_stored_lower_case() -> None:
 def test_location_sanitizer_keeps_indexes_and_schema_fields_only() -> None:
     assert sanitize_location(["performance", "problems", 3, "id"]) == ("performance", "problems", 3, "id")
     assert sanitize_location(["usage", "phone_number"]) == ("usage", REDACTED_KEY)
+
+
+def test_a_flood_of_errors_is_answered_with_one_error_not_with_all_of_them() -> None:
+    # Given one report with 21 unknown fields and another with 20
+    flooded = make_report(created_at="2026-11-29T11:00:00Z", **{f"jane{i}": 0 for i in range(21)})
+    listed = make_report(created_at="2026-11-29T11:00:00Z", **{f"jane{i}": 0 for i in range(20)})
+    # When validated
+    result = validate_reports([flooded, listed], now=NOW)
+    # Then past 20 errors one too_many_errors error stands for all; up to 20, each is listed
+    first, second = result.rejected
+    assert [e.as_dict() for e in first.errors] == [
+        {"loc": [], "type": "too_many_errors", "msg": "Too many errors to list (more than 20)."}
+    ]
+    assert [e.type for e in second.errors] == ["extra_forbidden"] * 20
+
+
+@pytest.mark.parametrize("count", [8.0, 1e3])
+def test_an_integral_number_written_with_a_fraction_is_that_integer(count: float) -> None:
+    # Given counts written as 8.0 and 1e3 (JSON has one number type; the schema's integer includes them)
+    report = make_report(created_at="2026-11-29T11:00:00Z")
+    report["configuration"]["processor_count"] = count
+    report["schema_version"] = 1.0
+    # When validated
+    (accepted,) = validate_reports([report], now=NOW).accepted
+    # Then they are accepted as integers
+    assert accepted.configuration is not None
+    assert accepted.configuration.processor_count == int(count)
+    assert type(accepted.configuration.processor_count) is int

@@ -46,23 +46,31 @@ def raw_body(event: Mapping[str, Any], max_bytes: int = limits.MAX_BODY_BYTES) -
 
 
 def gunzip_bounded(data: bytes, max_bytes: int = limits.MAX_BODY_BYTES) -> bytes:
-    """Inflate gzip data, stopping as soon as the output passes max_bytes (a bomb is never inflated)."""
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    """Inflate gzip data, stopping as soon as the output passes max_bytes (a bomb is never inflated).
+
+    A body may hold several gzip members one after another (RFC 1952; `cat a.gz b.gz`); their outputs
+    are joined, as gunzip does. Bytes after a member that do not start another member are corrupt,
+    not ignored: what is parsed is always all that was sent.
+    """
     out = bytearray()
+    pending = data
     try:
-        pending = data
-        while pending:
-            out += inflater.decompress(pending, max_bytes + 1 - len(out))
-            if len(out) > max_bytes:
-                raise ProblemError(problems.PAYLOAD_TOO_LARGE)
-            pending = inflater.unconsumed_tail
-            if inflater.eof:
-                break
+        while True:
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            while pending:
+                out += inflater.decompress(pending, max_bytes + 1 - len(out))
+                if len(out) > max_bytes:
+                    raise ProblemError(problems.PAYLOAD_TOO_LARGE)
+                pending = inflater.unconsumed_tail
+                if inflater.eof:
+                    break
+            if not inflater.eof:
+                raise ProblemError(problems.MALFORMED_GZIP)
+            pending = inflater.unused_data
+            if not pending:
+                return bytes(out)
     except zlib.error as error:
         raise ProblemError(problems.MALFORMED_GZIP) from error
-    if not inflater.eof:
-        raise ProblemError(problems.MALFORMED_GZIP)
-    return bytes(out)
 
 
 def require_json_media_type(headers: Mapping[str, str]) -> None:

@@ -18,6 +18,9 @@ MAX_UI_RESPONSE_MS = 3_600_000
 """One hour: a sample above it is a broken clock, not a slow UI."""
 MAX_NETWORK_KBPS = 1_000_000_000
 """1 Tbit/s."""
+MAX_ERRORS_LISTED = 20
+"""Errors listed per rejected report (or request); past this, one too_many_errors error stands for all.
+Without it, 1 MiB of unknown keys or bad samples would be answered with megabytes of errors."""
 MAX_FUTURE_SKEW = timedelta(days=1)
 """created_at may run ahead of the server clock by at most this much."""
 

@@ -6,13 +6,15 @@ number has nowhere to ride. Field descriptions feed the published JSON Schema an
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     UUID4,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -31,8 +33,36 @@ Identifier = Annotated[
     ),
 ]
 Version = Annotated[str, Field(pattern=limits.VERSION_PATTERN, description="Version string.")]
+_HYPHENATED_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _hyphenated_uuid(value: object) -> object:
+    """Only the form the schema publishes: UUID parsing alone also takes {braces}, urn:uuid: and bare hex.
+    The version is left to UUID4, which names it (uuid_version)."""
+    if isinstance(value, str) and not _HYPHENATED_UUID.fullmatch(value):
+        raise PydanticCustomError("uuid_parsing", "not a hyphenated UUID")
+    return value
+
+
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
+def _rfc3339_text(value: object) -> object:
+    """A date-time string as RFC 3339 (and the schema's format) spells it: pydantic alone also takes
+    Unix times (numbers and digit strings), times without seconds and a space for the T. A missing
+    offset passes here so that AwareDatetime can say what is wrong (timezone_aware)."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("datetime_type", "not a string")
+    if not _RFC3339.fullmatch(value):
+        raise PydanticCustomError("datetime_parsing", "not an RFC 3339 date-time")
+    return value
+
+
 MachineGuid = Annotated[
     UUID4,
+    BeforeValidator(_hyphenated_uuid),
     Field(
         description="The random CEIP machine GUID stored on the computer (UUID version 4).",
         json_schema_extra={"pattern": limits.UUID4_PATTERN},
@@ -40,6 +70,7 @@ MachineGuid = Annotated[
 ]
 ReportId = Annotated[
     UUID4,
+    BeforeValidator(_hyphenated_uuid),
     Field(
         description="Random per report; a resent report keeps its id (deduplication). UUID version 4.",
         json_schema_extra={"pattern": limits.UUID4_PATTERN},
@@ -47,11 +78,26 @@ ReportId = Annotated[
 ]
 
 
+def _json_integer(value: object) -> object:
+    """JSON has one number type: 8.0 is the integer 8, as the schema's "integer" says; true is no number.
+
+    Counts are strict (lax mode would take true and "8"); integral floats are let through as ints here.
+    """
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "not an integer")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+_JSON_INTEGER = BeforeValidator(_json_integer)
+
+
 def _strict_int(maximum: int, description: str) -> object:
     return Field(ge=0, le=maximum, strict=True, description=description)
 
 
-Count = Annotated[int, _strict_int(limits.MAX_COUNT, "Non-negative count.")]
+Count = Annotated[int, _strict_int(limits.MAX_COUNT, "Non-negative count."), _JSON_INTEGER]
 
 
 class _Strict(BaseModel):
@@ -68,17 +114,26 @@ class OperatingSystem(_Strict):
     version: Version = Field(description="Operating system version, for example 10.0.22631.")
 
 
+HardwareFeatures = Annotated[
+    dict[Identifier, Annotated[bool, Field(strict=True)]],
+    # A key that is not an identifier is refused: say so in the schema, not only in the pattern.
+    Field(max_length=limits.MAX_HARDWARE_FEATURES, json_schema_extra={"additionalProperties": False}),
+]
+
+
 class Configuration(_Strict):
-    processor_count: Annotated[int, _strict_int(limits.MAX_PROCESSOR_COUNT, "Logical processors.")] | None = (
-        None
-    )
+    processor_count: (
+        Annotated[int, _strict_int(limits.MAX_PROCESSOR_COUNT, "Logical processors."), _JSON_INTEGER] | None
+    ) = None
     network_connection_count: (
-        Annotated[int, _strict_int(limits.MAX_NETWORK_CONNECTIONS, "Active network connections.")] | None
+        Annotated[
+            int, _strict_int(limits.MAX_NETWORK_CONNECTIONS, "Active network connections."), _JSON_INTEGER
+        ]
+        | None
     ) = None
     os: OperatingSystem | None = None
-    hardware_features: dict[Identifier, Annotated[bool, Field(strict=True)]] | None = Field(
+    hardware_features: HardwareFeatures | None = Field(
         default=None,
-        max_length=limits.MAX_HARDWARE_FEATURES,
         description="Whether each hardware feature is on, for example bluetooth or high_speed_usb.",
     )
 
@@ -89,8 +144,10 @@ class Problem(_Strict):
     count: Count = Field(description="How often the problem occurred since the last report.")
 
 
-UiResponseSample = Annotated[int, _strict_int(limits.MAX_UI_RESPONSE_MS, "UI response time in milliseconds.")]
-KbpsSample = Annotated[int, _strict_int(limits.MAX_NETWORK_KBPS, "Throughput in kbit/s.")]
+UiResponseSample = Annotated[
+    int, _strict_int(limits.MAX_UI_RESPONSE_MS, "UI response time in milliseconds."), _JSON_INTEGER
+]
+KbpsSample = Annotated[int, _strict_int(limits.MAX_NETWORK_KBPS, "Throughput in kbit/s."), _JSON_INTEGER]
 
 
 class NetworkThroughput(_Strict):
@@ -135,14 +192,25 @@ class Usage(_Strict):
         return features
 
 
+_SECTIONS = ("configuration", "performance", "usage")
+
+
 class Report(_Strict):
     """One CEIP report from one machine."""
 
-    schema_version: Literal[1] = Field(description="Wire format version.")
+    # The published schema states the at-least-one-section rule too (a null section counts as absent),
+    # so a generator that follows the schema only makes reports the server accepts.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [{"required": [name], "properties": {name: {"type": "object"}}} for name in _SECTIONS]
+        }
+    )
+
+    schema_version: Annotated[Literal[1], _JSON_INTEGER] = Field(description="Wire format version.")
     report_id: ReportId
     machine_id: MachineGuid
     product: Product
-    created_at: AwareDatetime = Field(
+    created_at: Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)] = Field(
         description="When the client made the report (RFC 3339 with offset); at most one day ahead."
     )
     configuration: Configuration | None = None
@@ -168,13 +236,28 @@ class Report(_Strict):
         return self
 
 
+def _entries_checked_one_by_one(schema: dict[str, Any]) -> None:
+    """Publish what the server accepts: any entries, at least one of them a Report (`contains`).
+
+    `items: Report` would call a batch with one bad entry invalid, yet it is answered 202 with that
+    entry under `rejected`; a client or fuzzer reading the schema must be able to predict that.
+    """
+    schema["contains"] = schema.pop("items")
+
+
 class ReportBatch(BaseModel):
     """Request body of POST /v1/reports (documentation model; reports are validated one by one)."""
 
     model_config = ConfigDict(extra="forbid")
 
     reports: list[Report] = Field(
-        min_length=1, max_length=limits.MAX_REPORTS_PER_BATCH, description="1 to 100 reports."
+        min_length=1,
+        max_length=limits.MAX_REPORTS_PER_BATCH,
+        description=(
+            "1 to 100 entries, each validated as a Report on its own: the valid ones are stored and the "
+            "others listed under `rejected`, so a batch is accepted when it contains at least one report."
+        ),
+        json_schema_extra=_entries_checked_one_by_one,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ceip.reports import limits
 from ceip.reports.model import Report
 
 REDACTED_KEY = "*"
@@ -49,6 +50,7 @@ _MESSAGES: dict[str, str] = {
     "report_empty": "A report needs at least one of configuration, performance or usage.",
     "duplicate_id": "Each id may appear only once in a list.",
     "duplicate_report_id": "The same report_id appears earlier in this batch.",
+    "too_many_errors": f"Too many errors to list (more than {limits.MAX_ERRORS_LISTED}).",
 }
 _DEFAULT_MESSAGE = "Invalid value."
 
@@ -114,7 +116,13 @@ def sanitize_location(
 
 
 def describe(error: ValidationError, known: frozenset[str] = KNOWN_LOCATIONS) -> tuple[FieldError, ...]:
-    """Errors as (location, type, fixed message): nothing of the submitted values."""
+    """Errors as (location, type, fixed message): nothing of the submitted values.
+
+    At most limits.MAX_ERRORS_LISTED; more collapse into one too_many_errors error, decided by the
+    cheap error_count() before the costly errors() list is built (about 10 us per error).
+    """
+    if error.error_count() > limits.MAX_ERRORS_LISTED:
+        return (FieldError((), "too_many_errors", _MESSAGES["too_many_errors"]),)
     return tuple(
         FieldError(
             loc=sanitize_location(detail["loc"], known),
