@@ -142,7 +142,7 @@ class DirectorySource:
     def list_keys(self, prefix: str) -> list[str]:
         # os.walk, not Path.rglob: listing stands in for ten ListObjectsV2 pages, not for pathlib.
         base = self.root / prefix
-        found = []
+        found: list[str] = []
         for folder, _, names in os.walk(base):
             relative = os.path.relpath(folder, self.root)
             found.extend(f"{relative}/{name}" for name in names)
