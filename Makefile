@@ -53,8 +53,11 @@ sam-transform: $(TOOLS)/sam/.installed
 	$(SAM_TRANSFORM)
 
 ## sam-build: `sam build` into .aws-sam/ (aws-sam-cli); needs PyPI for the functions' dependencies. Not in `make test`.
+# sam build installs them with the functions' runtime, python3.12: pyenv's, where there is one, else PATH's.
+PY312_PREFIX = $(shell pyenv prefix 3.12 2>/dev/null)
 sam-build: $(TOOLS)/sam-cli/.installed
-	$(TOOLS)/sam-cli/bin/sam build --template-file template.yaml
+	PATH="$(if $(PY312_PREFIX),$(PY312_PREFIX)/bin:)$$PATH" SAM_CLI_TELEMETRY=0 \
+		$(TOOLS)/sam-cli/bin/sam build --template-file template.yaml
 
 ## docs: regenerate docs/openapi.json and docs/report.schema.json from the code
 docs: $(STAMP)
