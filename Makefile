@@ -13,6 +13,7 @@ CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(TOOLS)/checkov/bin/checkov
 SAM_TRANSFORM := AWS_EC2_METADATA_DISABLED=true $(TOOLS)/sam/bin/python tools/sam_transform.py
 
 .PHONY: run test lint unit bench docs clean checkov sam-transform sam-build load
+.PHONY: fuzz
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +71,13 @@ bench: $(STAMP)
 ## load: zero-loss load test on a stack of its own; LOAD_ARGS="--reports N --stack .ceip/local.json ..." (docs/load.md)
 load: $(STAMP)
 	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
+
+## fuzz: schemathesis from docs/openapi.json on a stack of its own, FUZZ_EXAMPLES (1000) per operation, fresh seed printed
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(STAMP)
+	@seed=$(FUZZ_SEED); seed=$${seed:-$$(( (RANDOM << 15) | RANDOM ))}; echo "fuzz seed $$seed (replay: make fuzz FUZZ_SEED=$$seed)"; \
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$$seed $(BIN)/python -m pytest -q -p no:cacheprovider \
+		--hypothesis-seed=$$seed tests/local/test_openapi_fuzz.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .ceip

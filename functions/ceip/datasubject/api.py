@@ -67,7 +67,8 @@ def post_privacy_request() -> Response[str]:
         key = machine_keyer(settings.machine_key_secret_id).key(str(incoming.machine_id))
         request = file_erasure(key, now=utc_now(), store=_store(), purge_hour_utc=settings.purge_hour_utc)
     except (RequestStoreUnavailable, SecretUnavailable) as error:
-        logger.warning("storage_unavailable", dependency=type(error).__name__)
+        # The message is the underlying error's type name (e.g. ReadTimeoutError), never input.
+        logger.warning("storage_unavailable", dependency=type(error).__name__, error_type=str(error))
         raise problems.retry_later() from error
     metrics.add_metric(name="ErasureRequestsFiled", unit=MetricUnit.Count, value=1)
     logger.info("erasure_request_filed", request_id=request.request_id, status=request.status.value)
