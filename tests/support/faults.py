@@ -96,6 +96,7 @@ def no_connection(request: AWSPreparedRequest) -> Exception:
 
 Failure = ErrorReply | Raised
 ANY_OPERATION = "*"
+_HANDLER_ID = "tests.support.faults"
 
 
 @dataclass
@@ -130,9 +131,11 @@ class Faults:
     def __post_init__(self) -> None:
         # Every before-send handler runs (botocore takes the first answer), so moto would carry out a
         # request we fail; put this client's sends through one handler that decides whether moto sees it.
+        # One Faults per client at a time: a new one replaces the handler of an earlier one.
         events = self.client.meta.events
         events.unregister("before-send", botocore_stubber)
-        events.register("before-send", self._send)
+        events.unregister("before-send", unique_id=_HANDLER_ID)
+        events.register("before-send", self._send, unique_id=_HANDLER_ID)
 
     def fail(
         self,

@@ -1,9 +1,11 @@
 """Purge: rewrite raw report objects without the lines of suppressed machines, and issue receipts.
 
-One pass over the data serves every pending request. The pass is resumable (a checkpoint after each
-batch of objects) and idempotent (a second run finds nothing to remove). A verification re-scan of
-every object, current and noncurrent versions, must find zero lines of each machine before its
-request is marked fulfilled.
+One pass over the data serves every pending request. The pass is resumable and idempotent (a second
+run finds nothing to remove), and its counts are exact across crashes: before an object is changed,
+the change and what it adds to the counts are written down (a small progress record beside the
+checkpoint), so a pass that dies halfway through a change finishes that change on resume and counts it
+once. A verification re-scan of every object, current and noncurrent versions, must find zero lines of
+each machine before its request is marked fulfilled.
 """
 
 from __future__ import annotations
@@ -29,8 +31,69 @@ from ceip.storage.keys import REPORTS_PREFIX
 # finds exactly the machine_id field of each line.
 _MACHINE_ID = re.compile(rb'"machine_id":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"')
 CHECKPOINT_SECONDS = 2.0
-"""Progress is saved at most this often (and always when stopping for the deadline): a crash may lose
-the counts of the last seconds' changes, never a change itself (the rerun finds nothing to redo)."""
+"""The full checkpoint is saved at most this often (and at each phase change and deadline stop); a
+change in between is first recorded in the small progress record, so a crash loses no count."""
+PROGRESS_ENTRIES = 64
+"""A full checkpoint replaces the progress record once it carries this many counters: the record
+(rewritten before every change) stays small, and full saves stay few."""
+
+
+@dataclass
+class Counts:
+    """What purging objects adds to a pass's counts, per machine key."""
+
+    rewritten: Counter[str] = field(default_factory=Counter)
+    removed: Counter[str] = field(default_factory=Counter)
+    versions_deleted: Counter[str] = field(default_factory=Counter)
+    unreadable_objects: int = 0
+
+    def entries(self) -> int:
+        return len(self.rewritten) + len(self.removed) + len(self.versions_deleted)
+
+    def add(self, other: Counts) -> None:
+        self.rewritten.update(other.rewritten)
+        self.removed.update(other.removed)
+        self.versions_deleted.update(other.versions_deleted)
+        self.unreadable_objects += other.unreadable_objects
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rewritten": dict(self.rewritten),
+            "removed": dict(self.removed),
+            "versions_deleted": dict(self.versions_deleted),
+            "unreadable_objects": self.unreadable_objects,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Counts:
+        return cls(
+            Counter(data.get("rewritten", {})),
+            Counter(data.get("removed", {})),
+            Counter(data.get("versions_deleted", {})),
+            int(data.get("unreadable_objects", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class ObjectPlan:
+    """What purging one object does, decided from reads alone, and what it adds to the counts."""
+
+    replace_with: bytes | None = None
+    """The current version's new content, when some of its lines stay."""
+    delete_current: bool = False
+    """Nothing of the current version stays: it is deleted."""
+    delete_versions: tuple[str | None, ...] = ()
+    """Earlier versions deleted for good (the replaced one included)."""
+    counts: Counts = field(default_factory=Counts)
+
+    @property
+    def changes(self) -> bool:
+        return self.replace_with is not None or self.delete_current or bool(self.delete_versions)
+
+
+_NO_COUNTS = Counts()
+"""Shared by every unchanged object's plan; never added to."""
+_UNCHANGED = ObjectPlan(counts=_NO_COUNTS)
 
 
 @dataclass
@@ -42,16 +105,20 @@ class PassState:
     machine_keys: list[str]
     last_key: str | None = None
     objects_scanned: int = 0
-    rewritten: Counter[str] = field(default_factory=Counter)
-    removed: Counter[str] = field(default_factory=Counter)
-    versions_deleted: Counter[str] = field(default_factory=Counter)
-    unreadable_objects: int = 0
+    counts: Counts = field(default_factory=Counts)
     phase: str = "purge"
     """"purge", then "verify": the re-scan is resumable too."""
     verify_last_key: str | None = None
     verify_scanned: int = 0
     remaining: Counter[str] = field(default_factory=Counter)
     verify_unreadable: int = 0
+    saves: int = 0
+    """Full checkpoints saved: a progress record extends the one it names."""
+    since_save: Counts = field(default_factory=Counts)
+    """Counts added since the last full checkpoint (what a progress record carries)."""
+    in_flight: dict[str, Any] | None = None
+    """The object a crashed run was changing and what it adds to the counts (from a progress record;
+    never in a full checkpoint: _finish_in_flight settles it first)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,15 +127,13 @@ class PassState:
             "machine_keys": self.machine_keys,
             "last_key": self.last_key,
             "objects_scanned": self.objects_scanned,
-            "rewritten": dict(self.rewritten),
-            "removed": dict(self.removed),
-            "versions_deleted": dict(self.versions_deleted),
-            "unreadable_objects": self.unreadable_objects,
+            **self.counts.as_dict(),
             "phase": self.phase,
             "verify_last_key": self.verify_last_key,
             "verify_scanned": self.verify_scanned,
             "remaining": dict(self.remaining),
             "verify_unreadable": self.verify_unreadable,
+            "saves": self.saves,
         }
 
     @classmethod
@@ -79,16 +144,44 @@ class PassState:
             machine_keys=list(data["machine_keys"]),
             last_key=data.get("last_key"),
             objects_scanned=int(data.get("objects_scanned", 0)),
-            rewritten=Counter(data.get("rewritten", {})),
-            removed=Counter(data.get("removed", {})),
-            versions_deleted=Counter(data.get("versions_deleted", {})),
-            unreadable_objects=int(data.get("unreadable_objects", 0)),
+            counts=Counts.from_dict(data),
             phase=str(data.get("phase", "purge")),
             verify_last_key=data.get("verify_last_key"),
             verify_scanned=int(data.get("verify_scanned", 0)),
             remaining=Counter(data.get("remaining", {})),
             verify_unreadable=int(data.get("verify_unreadable", 0)),
+            saves=int(data.get("saves", 0)),
         )
+
+    def progress(self, key: str, counts: Counts) -> dict[str, Any]:
+        """The progress record written before `key` is changed: everything since the last full save."""
+        return {
+            "pass_id": self.pass_id,
+            "base": self.saves,
+            "last_key": self.last_key,
+            "objects_scanned": self.objects_scanned,
+            "since_save": self.since_save.as_dict(),
+            "in_flight": {"key": key, **counts.as_dict()},
+        }
+
+    def catch_up(self, progress: dict[str, Any] | None) -> None:
+        """Apply a progress record written after the last full checkpoint of this pass, if there is one."""
+        if progress is None or progress.get("pass_id") != self.pass_id or progress.get("base") != self.saves:
+            return
+        self.last_key = progress["last_key"]
+        self.objects_scanned = int(progress["objects_scanned"])
+        since = Counts.from_dict(progress["since_save"])
+        self.counts.add(since)
+        self.since_save.add(since)
+        self.in_flight = progress["in_flight"]
+
+    def finish_object(self, key: str, counts: Counts) -> None:
+        if counts is not _NO_COUNTS:
+            self.counts.add(counts)
+            self.since_save.add(counts)
+        self.objects_scanned += 1
+        self.last_key = key
+        self.in_flight = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +225,7 @@ class Purger:
         saved = self.checkpoints.load()
         if saved is not None:
             state = PassState.from_dict(saved)
+            state.catch_up(self.checkpoints.load_progress())
         elif resume_only:
             return PurgeOutcome("nothing_pending")
         else:
@@ -141,12 +235,13 @@ class Purger:
             state = self._start(pending)
         try:
             if state.phase == "purge":
+                self._finish_in_flight(state)
                 self._pass(state)
                 state.phase = "verify"
-                self.checkpoints.save(state.as_dict())
+                self._save(state)
             self._verify(state)
         except Interrupted:
-            self.checkpoints.save(state.as_dict())
+            self._save(state)
             return PurgeOutcome("interrupted", tuple(state.request_ids), state.objects_scanned)
         return self._verify_and_fulfil(state)
 
@@ -158,8 +253,13 @@ class Purger:
         )
         for request in pending:
             self.requests.set_status(request.request_id, RequestStatus.IN_PROGRESS)
-        self.checkpoints.save(state.as_dict())
+        self._save(state)
         return state
+
+    def _save(self, state: PassState) -> None:
+        state.saves += 1
+        self.checkpoints.save(state.as_dict())
+        state.since_save = Counts()
 
     # ------------------------------------------------------------------ the pass
     def _pass(self, state: PassState) -> None:
@@ -167,54 +267,90 @@ class Purger:
         for stored in self.objects.objects(REPORTS_PREFIX, state.last_key):
             if self.deadline.passed():
                 raise Interrupted
-            self._purge_object(stored, state)
-            state.objects_scanned += 1
-            state.last_key = stored.key
-            if time.monotonic() - saved_at >= CHECKPOINT_SECONDS:
-                self.checkpoints.save(state.as_dict())
+            plan = self._plan(stored)
+            if plan.changes:
+                # Written down first: if the run dies during the change, the resume finishes it and
+                # counts it once (_finish_in_flight).
+                self.checkpoints.save_progress(state.progress(stored.key, plan.counts))
+                self._apply(stored, plan)
+            state.finish_object(stored.key, plan.counts)
+            full = plan.changes and state.since_save.entries() >= PROGRESS_ENTRIES
+            if full or time.monotonic() - saved_at >= CHECKPOINT_SECONDS:
+                self._save(state)
                 saved_at = time.monotonic()
 
-    def _purge_object(self, stored: StoredObject, state: PassState) -> bool:
-        """Remove suppressed machines' lines from one object and its versions; True if anything changed."""
-        data = self._read(stored.key, stored.latest_version, state) if stored.has_current else None
+    def _finish_in_flight(self, state: PassState) -> None:
+        """Complete the change a crashed run had begun, and count what its record says, once."""
+        if state.in_flight is None:
+            return
+        key = state.in_flight["key"]
+        for stored in self.objects.objects(key, None):
+            if stored.key == key:
+                # What is left to do (possibly nothing); its counts were recorded before the change began.
+                self._apply(stored, self._plan(stored))
+        state.finish_object(key, Counts.from_dict(state.in_flight))
+        self._save(state)
+
+    def _plan(self, stored: StoredObject) -> ObjectPlan:
+        """What removing suppressed machines' lines from one object and its versions takes (reads only)."""
+        unreadable = 0
+        data = self._read(stored.key, stored.latest_version) if stored.has_current else None
+        if stored.has_current and data is None:
+            unreadable += 1
         if data is not None and self._has_suppressed(data):
             lines, hits = self._split(data)
             if hits:
                 kept = [line for line, key in lines if key not in self.suppressed_keys]
-                if kept:
-                    self.objects.replace(stored.key, gzip.compress(b"".join(kept), compresslevel=6, mtime=0))
-                else:
-                    self.objects.delete_version(stored.key, stored.latest_version)
-                for key, count in hits.items():
-                    state.rewritten[key] += 1
-                    state.removed[key] += count
-                # Every earlier version still holds the removed lines, including the one just replaced
-                # (now noncurrent when the bucket is versioned): delete them all.
+                # Every earlier version still holds the removed lines, including the one replaced (then
+                # noncurrent when the bucket is versioned): delete them all.
                 superseded = (stored.latest_version,) if kept and stored.latest_version else ()
-                for version in (*superseded, *stored.noncurrent_versions):
-                    self.objects.delete_version(stored.key, version)
-                    for key in hits:
-                        state.versions_deleted[key] += 1
-                return True
-        changed = False
+                deleted = (*superseded, *stored.noncurrent_versions)
+                counts = Counts(unreadable_objects=unreadable)
+                for key, count in hits.items():
+                    counts.rewritten[key] += 1
+                    counts.removed[key] += count
+                    if deleted:
+                        counts.versions_deleted[key] += len(deleted)
+                return ObjectPlan(
+                    replace_with=gzip.compress(b"".join(kept), compresslevel=6, mtime=0) if kept else None,
+                    delete_current=not kept,
+                    delete_versions=deleted,
+                    counts=counts,
+                )
+        if not stored.noncurrent_versions:  # the common case: nothing more to read, nothing to allocate
+            return ObjectPlan(counts=Counts(unreadable_objects=unreadable)) if unreadable else _UNCHANGED
+        old_versions: list[str] = []
+        versions_deleted: Counter[str] = Counter()
         for version in stored.noncurrent_versions:
-            old = self._read(stored.key, version, state)
-            if old is None or not self._has_suppressed(old):
+            old = self._read(stored.key, version)
+            if old is None:
+                unreadable += 1
+                continue
+            if not self._has_suppressed(old):
                 continue
             _, old_hits = self._split(old)
             if old_hits:
-                self.objects.delete_version(stored.key, version)
-                changed = True
-                for key in old_hits:
-                    state.versions_deleted[key] += 1
-        return changed
+                old_versions.append(version)
+                versions_deleted.update(old_hits.keys())
+        if not old_versions and not unreadable:
+            return _UNCHANGED
+        counts = Counts(versions_deleted=versions_deleted, unreadable_objects=unreadable)
+        return ObjectPlan(delete_versions=tuple(old_versions), counts=counts)
 
-    def _read(self, key: str, version: str | None, state: PassState) -> bytes | None:
+    def _apply(self, stored: StoredObject, plan: ObjectPlan) -> None:
+        if plan.replace_with is not None:
+            self.objects.replace(stored.key, plan.replace_with)
+        elif plan.delete_current:
+            self.objects.delete_version(stored.key, stored.latest_version)
+        for version in plan.delete_versions:
+            self.objects.delete_version(stored.key, version)
+
+    def _read(self, key: str, version: str | None) -> bytes | None:
+        """The inflated object, or None when it is not gzip (counted as unreadable by the caller)."""
         raw = self.objects.read(key, version)
         try:
             return zlib.decompress(raw, wbits=16 + zlib.MAX_WBITS)
         except zlib.error:
-            state.unreadable_objects += 1
             return None
 
     def _has_suppressed(self, data: bytes) -> bool:
@@ -263,7 +399,7 @@ class Purger:
             state.verify_scanned += 1
             state.verify_last_key = stored.key
             if time.monotonic() - saved_at >= CHECKPOINT_SECONDS:
-                self.checkpoints.save(state.as_dict())
+                self._save(state)
                 saved_at = time.monotonic()
 
     def _verify_and_fulfil(self, state: PassState) -> PurgeOutcome:
@@ -273,9 +409,9 @@ class Purger:
         for request_id, key in zip(state.request_ids, state.machine_keys, strict=True):
             receipt = Receipt(
                 objects_scanned=state.objects_scanned,
-                objects_rewritten=state.rewritten[key],
-                reports_removed=state.removed[key],
-                noncurrent_versions_deleted=state.versions_deleted[key],
+                objects_rewritten=state.counts.rewritten[key],
+                reports_removed=state.counts.removed[key],
+                noncurrent_versions_deleted=state.counts.versions_deleted[key],
                 verification_objects_scanned=scanned,
                 verification_remaining=remaining[key],
                 verification_unreadable_objects=state.verify_unreadable,
@@ -291,6 +427,6 @@ class Purger:
             "fulfilled" if fulfilled else "unverified",
             tuple(state.request_ids),
             state.objects_scanned,
-            sum(state.removed.values()),
-            state.unreadable_objects,
+            sum(state.counts.removed.values()),
+            state.counts.unreadable_objects,
         )

@@ -34,4 +34,12 @@ class ReportObjects(Protocol):
 class CheckpointStore(Protocol):
     def load(self) -> dict[str, Any] | None: ...
     def save(self, state: dict[str, Any]) -> None: ...
-    def clear(self) -> None: ...
+
+    def load_progress(self) -> dict[str, Any] | None:
+        """The progress record written since the last save (it names the save it extends), if any."""
+
+    def save_progress(self, progress: dict[str, Any]) -> None:
+        """A small record written before each change of an object, between full saves."""
+
+    def clear(self) -> None:
+        """Remove the checkpoint and the progress record."""

@@ -12,6 +12,7 @@ from ceip.datasubject.purge_ports import StoredObject
 from ceip.storage.s3 import s3_client
 
 CHECKPOINT_KEY = "purge-state/checkpoint.json"
+PROGRESS_KEY = "purge-state/progress.json"
 _NULL_VERSION = "null"
 
 
@@ -76,20 +77,41 @@ def _stored(entry: dict[str, Any]) -> StoredObject:
 
 
 class S3Checkpoint:
-    """The purge checkpoint: request ids, the last key done and counts. No GUIDs, no report content."""
+    """The purge checkpoint (request ids, machine keys, the last key done, counts) and the small progress
+    record written between its saves. No GUIDs, no report content."""
 
-    def __init__(self, bucket: str, client: Any = None, key: str = CHECKPOINT_KEY) -> None:
+    def __init__(
+        self, bucket: str, client: Any = None, key: str = CHECKPOINT_KEY, progress_key: str = PROGRESS_KEY
+    ) -> None:
         self._bucket = bucket
         self._client = client
         self._key = key
+        self._progress_key = progress_key
 
     @property
     def client(self) -> Any:
         return self._client or s3_client()
 
     def load(self) -> dict[str, Any] | None:
+        return self._get(self._key)
+
+    def save(self, state: dict[str, Any]) -> None:
+        self._put(self._key, state)
+
+    def load_progress(self) -> dict[str, Any] | None:
+        return self._get(self._progress_key)
+
+    def save_progress(self, progress: dict[str, Any]) -> None:
+        self._put(self._progress_key, progress)
+
+    def clear(self) -> None:
+        # The checkpoint first: a progress record without it is ignored (it names a pass that is over).
+        self.client.delete_object(Bucket=self._bucket, Key=self._key)
+        self.client.delete_object(Bucket=self._bucket, Key=self._progress_key)
+
+    def _get(self, key: str) -> dict[str, Any] | None:
         try:
-            body = self.client.get_object(Bucket=self._bucket, Key=self._key)["Body"].read()
+            body = self.client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
@@ -97,13 +119,7 @@ class S3Checkpoint:
         loaded: dict[str, Any] = json.loads(body)
         return loaded
 
-    def save(self, state: dict[str, Any]) -> None:
+    def _put(self, key: str, record: dict[str, Any]) -> None:
         self.client.put_object(
-            Bucket=self._bucket,
-            Key=self._key,
-            Body=json.dumps(state).encode(),
-            ContentType="application/json",
+            Bucket=self._bucket, Key=key, Body=json.dumps(record).encode(), ContentType="application/json"
         )
-
-    def clear(self) -> None:
-        self.client.delete_object(Bucket=self._bucket, Key=self._key)
