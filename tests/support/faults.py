@@ -38,6 +38,8 @@ class ErrorReply:
 
     status: int
     code: str
+    fields: tuple[tuple[str, Any], ...] = ()
+    """Modeled error fields beside the code (JSON protocol), such as CancellationReasons."""
 
     def response(self, request: AWSPreparedRequest, protocol: str) -> AWSResponse:
         message = "injected fault"
@@ -52,7 +54,9 @@ class ErrorReply:
             )
             content_type = "text/xml"
         elif protocol == "json":  # DynamoDB, Secrets Manager
-            body = json.dumps({"__type": f"com.amazonaws#{self.code}", "message": message})
+            body = json.dumps(
+                {"__type": f"com.amazonaws#{self.code}", "message": message, **dict(self.fields)}
+            )
             content_type = "application/x-amz-json-1.0"
         else:
             raise ValueError(f"no error shape for protocol {protocol}")
@@ -75,6 +79,12 @@ S3_INTERNAL_ERROR = ErrorReply(500, "InternalError")
 THROUGHPUT_EXCEEDED = ErrorReply(400, "ProvisionedThroughputExceededException")
 THROTTLING_EXCEPTION = ErrorReply(400, "ThrottlingException")
 DYNAMODB_INTERNAL_ERROR = ErrorReply(500, "InternalServerError")
+TRANSACTION_THROTTLED = ErrorReply(
+    400,
+    "TransactionCanceledException",
+    (("CancellationReasons", [{"Code": "ThrottlingError", "Message": "injected"}, {"Code": "None"}]),),
+)
+"""DynamoDB cancels a transaction whose item is throttled: not retried by botocore, not a conflict."""
 SES_THROTTLED = ErrorReply(400, "Throttling")
 SES_INTERNAL_FAILURE = ErrorReply(500, "InternalFailure")
 SECRETS_INTERNAL_ERROR = ErrorReply(500, "InternalServiceError")

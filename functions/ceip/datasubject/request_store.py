@@ -37,10 +37,7 @@ class RequestStore:
         try:
             return getattr(self.client, operation)(**kwargs)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in (
-                "TransactionCanceledException",
-                "ConditionalCheckFailedException",
-            ):
+            if _lost_a_race(error):
                 raise ConcurrentFiling from error
             raise RequestStoreUnavailable(type(error).__name__) from error
         except BotoCoreError as error:
@@ -133,6 +130,24 @@ class RequestStore:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+
+_RACE_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
+
+
+def _lost_a_race(error: ClientError) -> bool:
+    """A condition or a concurrent transaction on the same items: read again and retry the filing.
+
+    A transaction cancelled for another reason (ThrottlingError, ProvisionedThroughputExceeded, ...)
+    is an outage, answered 503 like any other DynamoDB failure.
+    """
+    code = error.response.get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code != "TransactionCanceledException":
+        return False
+    reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
+    return bool(reasons & _RACE_REASONS)
 
 
 def _attr(value: Any) -> dict[str, str]:
