@@ -91,6 +91,9 @@ def test_reports_bucket_is_private_encrypted_tls_only_and_expires_raw_reports(te
     rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
     assert rules["ExpireRawReports"]["Prefix"] == "reports/"
     assert template.resolve(rules["ExpireRawReports"]["ExpirationInDays"]) == "90"
+    # the purge's often-overwritten checkpoint leaves no pile of old versions
+    assert rules["ExpireOldPurgeState"]["Prefix"] == "purge-state/"
+    assert rules["ExpireOldPurgeState"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
     policy = template.resources["ReportsBucketPolicy"]["Properties"]["PolicyDocument"]
     deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
     assert deny and deny[0]["Condition"]["Bool"]["aws:SecureTransport"] == "false"
