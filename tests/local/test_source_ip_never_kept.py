@@ -20,6 +20,7 @@ import gzip
 import json
 import logging
 import os
+import re
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -397,12 +398,16 @@ def test_the_scan_finds_a_canary_planted_in_each_place_and_form(
     scan = scan_everything(stack, output, *API_CANARIES)
 
     # Then each planted canary is found where it was put, in its form
-    found = {(f.place.split("?versionId=")[0].split(": ")[0], f.canary, f.form) for f in scan.findings}
+    # (sent mails are numbered in moto's order: other tests in the process may have sent some before)
+    found = {
+        (re.sub(r"#\d+$", "", f.place.split("?versionId=")[0].split(": ")[0]), f.canary, f.form)
+        for f in scan.findings
+    }
     expected = {
         (f"s3://{reports}/{key}", SOURCE_V4, "text"),
         (f"s3://{aggregates}/aggregates/planted.parquet", SOURCE_V6, "text"),
         (f"dynamodb://{os.environ['PRIVACY_REQUESTS_TABLE']}/planted", SOURCE_V6, "url-encoded"),
-        ("moto://ses/RawMessage#0", FORWARDED_V4, "text"),
+        ("moto://ses/RawMessage", FORWARDED_V4, "text"),
         ("log-handler", FORWARDED_V4, "text"),
         ("stdout", SOURCE_V6, "exploded"),
         ("log-record", SOURCE_V4, "integer"),
