@@ -7,6 +7,7 @@ aggregate_day().
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -96,24 +97,15 @@ def aggregate_day(
         limits = EngineLimits(options.memory_limit_mb, options.threads, work / "duckdb")
         with Engine(limits) as engine:
             engine.create_inputs()
-            loaded = load_objects(
-                day_keys,
-                source,
-                engine.append_reports,
-                work / "day",
+            load = functools.partial(
+                load_objects,
+                source=source,
                 chunk_objects=options.chunk_objects,
                 fetch_workers=options.fetch_workers,
                 inflate_workers=options.threads,
             )
-            previous = load_objects(
-                previous_keys,
-                source,
-                engine.append_previous_ids,
-                work / "previous",
-                chunk_objects=options.chunk_objects,
-                fetch_workers=options.fetch_workers,
-                inflate_workers=options.threads,
-            )
+            loaded = load(day_keys, append=engine.append_reports, directory=work / "day")
+            previous = load(previous_keys, append=engine.append_previous_ids, directory=work / "previous")
             dropped = engine.drop_unusable()
             day_machines = engine.machine_ids()
             suppressed = suppression.suppressed(day_machines) & set(day_machines)
