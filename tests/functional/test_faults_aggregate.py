@@ -44,11 +44,6 @@ def day_objects() -> dict[str, bytes]:
 
 
 @pytest.fixture
-def backoff(monkeypatch: pytest.MonkeyPatch) -> Backoff:
-    return faults.skip_backoff(monkeypatch)
-
-
-@pytest.fixture
 def reports(s3: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     """The day's report objects in the reports bucket, and an empty aggregates bucket."""
     monkeypatch.setenv("PARTNER_MIN_MACHINES", "3")

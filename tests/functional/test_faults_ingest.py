@@ -22,6 +22,7 @@ from ceip.ingest import app
 from ceip.storage.s3 import s3_client
 from tests.conftest import AGGREGATES_BUCKET, REPORTS_BUCKET
 from tests.support import faults
+from tests.support.clock import Clock
 from tests.support.events import http_event
 from tests.support.faults import Backoff, Failure, Faults
 from tests.support.reports import make_report
@@ -45,24 +46,11 @@ DYNAMODB_FAILURES: dict[str, Failure] = {
 }
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock(RECEIVED)
     monkeypatch.setattr(app, "utc_now", clock)
     return clock
-
-
-@pytest.fixture
-def backoff(monkeypatch: pytest.MonkeyPatch) -> Backoff:
-    return faults.skip_backoff(monkeypatch)
 
 
 @pytest.fixture

@@ -54,11 +54,6 @@ def context() -> LambdaContext:
 
 
 @pytest.fixture
-def backoff(monkeypatch: pytest.MonkeyPatch) -> Backoff:
-    return faults.skip_backoff(monkeypatch)
-
-
-@pytest.fixture
 def ses(privacy_aws: PrivacyAws) -> Faults:
     return Faults(ses_client())
 

@@ -38,11 +38,6 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(api, "utc_now", lambda: NOW)
 
 
-@pytest.fixture
-def backoff(monkeypatch: pytest.MonkeyPatch) -> Backoff:
-    return faults.skip_backoff(monkeypatch)
-
-
 def post(context: Any) -> dict[str, Any]:
     response: dict[str, Any] = api.lambda_handler(erasure_event(MACHINE), context)
     return response

@@ -25,6 +25,7 @@ from ceip.storage.s3 import s3_client
 from tests.conftest import PRIVACY_REQUESTS_TABLE, REPORTS_BUCKET
 from tests.functional.test_privacy_requests_api import call, erasure_event, status_event
 from tests.support import faults
+from tests.support.clock import Clock
 from tests.support.events import http_event
 from tests.support.faults import ANY_OPERATION, Backoff, Failure, Faults
 from tests.support.reports import make_report
@@ -43,19 +44,6 @@ _UNDISTURBED: dict[str, Any] = {}
 population, so this is computed once, by the first test that needs it."""
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def backoff(monkeypatch: pytest.MonkeyPatch) -> Backoff:
-    return faults.skip_backoff(monkeypatch)
-
-
 @pytest.fixture(autouse=True)
 def full_saves_at_phase_ends_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """No timed checkpoint: the Nth S3 call is then the same call in every run, however slow."""
@@ -65,7 +53,7 @@ def full_saves_at_phase_ends_only(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def erasure(s3: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     """The population in the reports bucket, then X's erasure request; returns the request id."""
-    clock = Clock()
+    clock = Clock(START)
     for module in (ingest_app, api, purge_app):
         monkeypatch.setattr(module, "utc_now", clock)
     if _POPULATION:

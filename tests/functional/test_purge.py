@@ -18,23 +18,16 @@ from ceip.datasubject.settings import datasubject_settings
 from ceip.ingest import app as ingest_app
 from tests.conftest import REPORTS_BUCKET
 from tests.functional.test_privacy_requests_api import call, erasure_event, status_event
+from tests.support.clock import Clock
 from tests.support.events import http_event
 from tests.support.reports import make_report
 
 START = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
+    clock = Clock(START)
     for module in (ingest_app, api, purge_app):
         monkeypatch.setattr(module, "utc_now", clock)
     return clock
