@@ -6,10 +6,10 @@ growing linearly: the 1M-report day takes 3.5x to 4.5x the 250k-report day (25,0
 
 The day is generated once into .bench-cache/aggregate/ as gzip NDJSON objects of 100 reports, as
 ingest writes them (a template-based generator: pydantic would take minutes). Each measurement runs
-in a fresh interpreter and times only the work itself (the floor's loop; `aggregate_day`), rounds
-alternate between floor and aggregation, and the figure is the median round. Peak memory is the
-aggregation child's maximum RSS (os.wait4). The service reads the objects through a local-directory
-ReportSource and writes through a local-directory store: no S3, no moto.
+in a fresh interpreter and times only the work itself (the floor's loop; `aggregate_day`); each round
+runs, per size, a floor and right after it an aggregation, and the figures are medians of per-round
+ratios. Peak memory is the aggregation child's maximum RSS (os.wait4). The service reads the objects
+through a local-directory ReportSource and writes through a local-directory store: no S3, no moto.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ CACHE = PROJECT_ROOT / ".bench-cache" / "aggregate"
 DAY = date(2026, 11, 28)
 REPORTS_PER_OBJECT = 100
 SIZES = {"1M": (1_000_000, 100_000), "250k": (250_000, 25_000)}
-ROUNDS = 5
+ROUNDS = 7
 MAX_FLOOR_RATIO = 3.0
 MAX_PEAK_RSS_MB = 1536
 GROWTH_RANGE = (3.5, 4.5)
@@ -149,8 +149,10 @@ class DirectorySource:
         return sorted(found)
 
     def get(self, key: str) -> bytes | None:
-        path = self.root / key
-        return path.read_bytes() if path.exists() else None
+        try:
+            return (self.root / key).read_bytes()  # read as the floor reads; a missing key is None
+        except FileNotFoundError:
+            return None
 
 
 class DirectoryStore(DirectorySource):
@@ -224,9 +226,11 @@ def _instrument(timings: dict[str, float]) -> None:
     timed(engine.Engine, "append_reports", "parse NDJSON into DuckDB")
     timed(engine.Engine, "drop_unusable", "drop corrupt lines and duplicates")
     timed(engine.Engine, "machine_ids", "list machines for suppression")
+    timed(engine.Engine, "build_machine_tables", "per-machine and per-item tables (SQL)")
     timed(engine.Engine, "build_daily_tables", "daily tables (SQL)")
-    timed(service, "sketch_of", "HLL sketches (Python)")
-    timed(service, "_rolling_windows", "rolling windows")
+    timed(service, "sketch_of", "HLL sketches (Python, beside the daily tables)")
+    timed(service, "rolling_windows", "rolling windows (Python, beside the daily tables)")
+    timed(service, "_earlier_sketches", "earlier days' sketches")
     timed(engine.Engine, "build_partner_tables", "partner tables (SQL)")
     timed(service, "_export", "write Parquet/CSV")
 
@@ -254,91 +258,118 @@ def spawn(kind: str, root: Path, *extra: str) -> Run:
 
 
 @dataclass(frozen=True)
-class SizeResult:
-    label: str
-    reports: int
-    machines: int
-    floor: list[Run]
-    aggregate: list[Run]
+class Round:
+    """One round: each size's floor, then its aggregation, the large day first, back to back."""
+
+    floor: dict[str, Run]
+    aggregate: dict[str, Run]
+
+    def ratio(self, label: str) -> float:
+        return self.aggregate[label].seconds / self.floor[label].seconds
 
     @property
-    def floor_seconds(self) -> float:
-        return median([r.seconds for r in self.floor])
+    def growth(self) -> float:
+        return self.aggregate["1M"].seconds / self.aggregate["250k"].seconds
 
     @property
-    def aggregate_seconds(self) -> float:
-        return median([r.seconds for r in self.aggregate])
+    def floor_growth(self) -> float:
+        return self.floor["1M"].seconds / self.floor["250k"].seconds
 
-    @property
-    def ratio(self) -> float:
-        return self.aggregate_seconds / self.floor_seconds
 
-    @property
-    def cpu_ratio(self) -> float:
+@dataclass(frozen=True)
+class Results:
+    rounds: list[Round]
+
+    def ratio(self, label: str) -> float:
+        """Median of the per-round ratios: a floor and the aggregation run right after it share the
+        machine's load of the moment, which the ratio of two medians would not."""
+        return median([r.ratio(label) for r in self.rounds])
+
+    def seconds(self, label: str, kind: str) -> float:
+        return median([getattr(r, kind)[label].seconds for r in self.rounds])
+
+    def cpu_ratio(self, label: str) -> float:
         """CPU time (all threads) of aggregation over the floor's: what wall time would be on one core."""
-        return median([r.payload["cpu"] for r in self.aggregate]) / median(
-            [r.payload["cpu"] for r in self.floor]
+        return median(
+            [r.aggregate[label].payload["cpu"] / r.floor[label].payload["cpu"] for r in self.rounds]
         )
 
+    def peak_rss_mb(self, label: str) -> float:
+        return max(r.aggregate[label].peak_rss_mb for r in self.rounds)
+
     @property
-    def peak_rss_mb(self) -> float:
-        return max(r.peak_rss_mb for r in self.aggregate)
+    def growth(self) -> float:
+        """Median of the per-round growth: both sizes of a round run within seconds of each other."""
+        return median([r.growth for r in self.rounds])
+
+    @property
+    def floor_growth(self) -> float:
+        return median([r.floor_growth for r in self.rounds])
 
 
-def measure(label: str, rounds: int = ROUNDS) -> SizeResult:
-    reports, machines = SIZES[label]
-    started = time.perf_counter()
-    root = generate(reports, machines)
-    print(f"  {label}: data ready in {time.perf_counter() - started:.0f}s ({root})", flush=True)
-    spawn("floor", root)  # warm the page cache for both
-    floors, aggregates = [], []
+def measure(rounds: int = ROUNDS) -> Results:
+    roots = {}
+    for label, (reports, machines) in SIZES.items():
+        started = time.perf_counter()
+        roots[label] = generate(reports, machines)
+        print(f"  {label}: data ready in {time.perf_counter() - started:.0f}s ({roots[label]})", flush=True)
+        spawn("floor", roots[label])  # warm the page cache
+    done = []
     for number in range(rounds):
-        floors.append(spawn("floor", root))
-        aggregates.append(spawn("aggregate", root))
+        floors, aggregates = {}, {}
+        for label, root in roots.items():
+            floors[label] = spawn("floor", root)
+            aggregates[label] = spawn("aggregate", root)
+        done.append(Round(floors, aggregates))
         print(
-            f"  {label} round {number + 1}: floor {floors[-1].seconds:.2f}s, "
-            f"aggregate {aggregates[-1].seconds:.2f}s, peak {aggregates[-1].peak_rss_mb:.0f} MB",
+            f"  round {number + 1}: "
+            + "; ".join(
+                f"{label} floor {floors[label].seconds:.2f}s, aggregate {aggregates[label].seconds:.2f}s "
+                f"({done[-1].ratio(label):.2f}x), peak {aggregates[label].peak_rss_mb:.0f} MB"
+                for label in roots
+            )
+            + f"; growth {done[-1].growth:.2f}x",
             flush=True,
         )
-    return SizeResult(label, reports, machines, floors, aggregates)
+    return Results(done)
 
 
 def run() -> Section:
-    large = measure("1M")
-    small = measure("250k")
+    results = measure()
     stages = spawn("aggregate", data_dir(*SIZES["1M"]), "--stages")
-    return render(large, small, stages)
+    return render(results, stages)
 
 
-def render(large: SizeResult, small: SizeResult, stages: Run) -> Section:
-    growth = large.aggregate_seconds / small.aggregate_seconds
+def render(results: Results, stages: Run) -> Section:
+    growth = results.growth
     checks = (
-        Check("aggregation / floor, 1M reports", large.ratio, MAX_FLOOR_RATIO, at_most=True),
-        Check("peak RSS (MB), 1M reports", large.peak_rss_mb, MAX_PEAK_RSS_MB, at_most=True),
+        Check("aggregation / floor, 1M reports", results.ratio("1M"), MAX_FLOOR_RATIO, at_most=True),
+        Check("peak RSS (MB), 1M reports", results.peak_rss_mb("1M"), MAX_PEAK_RSS_MB, at_most=True),
         Check("growth 250k -> 1M (at least)", growth, GROWTH_RANGE[0], at_most=False),
         Check("growth 250k -> 1M (at most)", growth, GROWTH_RANGE[1], at_most=True),
     )
     rows = [
         (
-            f"{size.reports:,} reports, {size.machines:,} machines",
-            f"{size.aggregate_seconds:.2f} s",
-            f"{size.floor_seconds:.2f} s",
-            f"{size.ratio:.2f}x",
-            f"{size.cpu_ratio:.2f}x",
-            f"{size.peak_rss_mb:,.0f} MB",
+            f"{reports:,} reports, {machines:,} machines",
+            f"{results.seconds(label, 'aggregate'):.2f} s",
+            f"{results.seconds(label, 'floor'):.2f} s",
+            f"{results.ratio(label):.2f}x",
+            f"{results.cpu_ratio(label):.2f}x",
+            f"{results.peak_rss_mb(label):,.0f} MB",
         )
-        for size in (large, small)
+        for label, (reports, machines) in SIZES.items()
     ]
-    payload = large.aggregate[0].payload
+    payload = results.rounds[0].aggregate["1M"].payload
     total = sum(stages.payload["stages"].values()) or 1.0
     stage_rows = [
         (label, f"{seconds:.2f} s", f"{seconds / total:.0%}")
         for label, seconds in sorted(stages.payload["stages"].items(), key=lambda item: -item[1])
     ]
     rounds = "; ".join(
-        f"{size.label}: aggregate {', '.join(f'{r.seconds:.2f}' for r in size.aggregate)} s, "
-        f"floor {', '.join(f'{r.seconds:.2f}' for r in size.floor)} s"
-        for size in (large, small)
+        f"{label}: aggregate {', '.join(f'{r.aggregate[label].seconds:.2f}' for r in results.rounds)} s, "
+        f"floor {', '.join(f'{r.floor[label].seconds:.2f}' for r in results.rounds)} s, "
+        f"ratio {', '.join(f'{r.ratio(label):.2f}' for r in results.rounds)}"
+        for label in SIZES
     )
     headers = ("Day", "Aggregation (median)", "Floor (median)", "Ratio", "CPU-time ratio", "Peak RSS")
     written = ", ".join(f"{k} {v}" for k, v in sorted(payload["rows"].items()) if k.startswith("internal/"))
@@ -348,7 +379,8 @@ def render(large: SizeResult, small: SizeResult, stages: Run) -> Section:
 
 {markdown_table(headers, rows)}
 
-Growth 250k -> 1M reports: {growth:.2f}x (target {GROWTH_RANGE[0]}x to {GROWTH_RANGE[1]}x).
+Growth 250k -> 1M reports: {growth:.2f}x (target {GROWTH_RANGE[0]}x to {GROWTH_RANGE[1]}x); the floor's
+own growth in the same rounds: {results.floor_growth:.2f}x.
 
 {checks_markdown(checks)}
 
@@ -357,17 +389,22 @@ Aggregation is `ceip.aggregate.service.aggregate_day` on one generated day ({pay
 300 problem ids with a long tail, 150 features), reading through a local-directory ReportSource and
 writing every table (internal Parquet, partner Parquet and CSV, sketches, manifest) to a local
 directory: DuckDB {payload["engine"]}, {payload["threads"]} threads, memory_limit 1024 MB. The floor
-decompresses the same objects with Python's gzip and counts their lines, single-threaded. Both run in
-fresh interpreters, {ROUNDS} alternating rounds after one warm-up floor (page cache), medians reported;
-only the work is timed. Peak RSS is the aggregation child's `ru_maxrss` (os.wait4), imports included.
-The CPU-time ratio (process CPU time of all threads; for information, the target is on wall time)
-says how much of the wall-time ratio is work: wall time drops below it only when both cores run the
-aggregation at once, which other processes on the machine prevent.
+decompresses the same objects with Python's gzip and counts their lines, single-threaded. Each
+measurement runs in a fresh interpreter and times only the work. After one warm-up floor per size
+(page cache), {len(results.rounds)} rounds each run, for the 1M day then the 250k day, the floor and
+right after it the aggregation. The ratio is the median of the per-round ratios and the growth the
+median of the per-round growth (both sizes of a round run within seconds of each other): pairs
+measured together share the machine's load of the moment, which the ratio of two medians taken
+minutes apart would not. Peak RSS is the aggregation child's `ru_maxrss` (os.wait4), imports
+included. The CPU-time ratio (process CPU time of all threads; for information, the target is on
+wall time) says how much of the wall-time ratio is work: wall time drops below it only when both
+cores run the aggregation at once, which other processes on the machine prevent.
 
 Rounds: {rounds}.
 
-Where the 1M-report run spends its time (one extra run with per-stage timers; stages not listed,
-such as the sketch inputs query and reading past sketches, make up the rest):
+Where the 1M-report run spends its time (one extra run with per-stage timers; the HLL sketches and
+rolling windows run on a thread beside the daily tables, so those overlap; stages not listed, such
+as the sketch inputs query, make up the rest):
 
 {markdown_table(("Stage", "Time", "Share"), stage_rows)}
 
@@ -376,11 +413,12 @@ Rows written (1M day): {written}.
     table = "\n".join(
         [
             *(
-                f"{size.label:>5}: aggregate {size.aggregate_seconds:6.2f}s  "
-                f"floor {size.floor_seconds:5.2f}s  ratio {size.ratio:.2f}x  peak {size.peak_rss_mb:,.0f} MB"
-                for size in (large, small)
+                f"{label:>5}: aggregate {results.seconds(label, 'aggregate'):6.2f}s  "
+                f"floor {results.seconds(label, 'floor'):5.2f}s  ratio {results.ratio(label):.2f}x  "
+                f"peak {results.peak_rss_mb(label):,.0f} MB"
+                for label in SIZES
             ),
-            f"growth 250k -> 1M: {growth:.2f}x",
+            f"growth 250k -> 1M: {growth:.2f}x (floor {results.floor_growth:.2f}x)",
             "stages: " + ", ".join(f"{label} {share}" for label, _, share in stage_rows),
         ]
     )

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from ceip.ingest import app
 from tests.conftest import REPORTS_BUCKET, Captured
+from tests.support import reports
 from tests.support.events import CANARY_FORWARDED, CANARY_IP, http_event, load_event
 from tests.support.reports import make_batch, make_report
 
@@ -21,6 +22,7 @@ RECEIVED = datetime(2026, 11, 29, 4, 44, 50, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app, "utc_now", lambda: RECEIVED)
+    monkeypatch.setattr(reports, "utc_now", lambda: RECEIVED)
 
 
 def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:

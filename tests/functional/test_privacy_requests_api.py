@@ -16,6 +16,7 @@ from ceip.datasubject.machine_key import machine_key
 from ceip.ingest import app as ingest_app
 from tests.conftest import MACHINE_KEY_SECRET, SUPPRESSION_TABLE, Captured
 from tests.functional.test_ingest_handler import stored_objects
+from tests.support import reports
 from tests.support.events import CANARY_FORWARDED, CANARY_IP, http_event, load_event
 from tests.support.reports import make_batch, make_report
 
@@ -26,6 +27,7 @@ NOW = datetime(2026, 11, 29, 10, 15, tzinfo=UTC)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(api, "utc_now", lambda: NOW)
     monkeypatch.setattr(ingest_app, "utc_now", lambda: NOW)
+    monkeypatch.setattr(reports, "utc_now", lambda: NOW)
 
 
 def erasure_event(machine_id: str, **extra: Any) -> dict[str, Any]:

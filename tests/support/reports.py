@@ -12,14 +12,21 @@ from typing import Any
 EXAMPLE_BATCH = Path(__file__).resolve().parents[2] / "docs" / "examples" / "batch.json"
 
 
+def utc_now() -> datetime:
+    """The time reports are made at: tests that fix the server's clock fix this one with it, so their
+    reports are never "made" a day ahead of the server (which refuses those)."""
+    return datetime.now(UTC)
+
+
 def make_report(**overrides: Any) -> dict[str, Any]:
-    """A valid report with fresh ids; keyword arguments replace top-level fields."""
+    """A valid report with fresh ids, made five minutes before utc_now(); keyword arguments replace
+    top-level fields."""
     report: dict[str, Any] = {
         "schema_version": 1,
         "report_id": str(uuid.uuid4()),
         "machine_id": str(uuid.uuid4()),
         "product": {"id": "contoso.editor", "version": "12.0.4471"},
-        "created_at": (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": (utc_now() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "configuration": {
             "processor_count": 8,
             "network_connection_count": 2,

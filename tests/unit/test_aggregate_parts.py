@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ceip.aggregate import dates, queries, sketches
+from ceip.aggregate import dates, loading, queries, sketches
 from ceip.aggregate.staging import fetch_objects, inflate_parts
 from ceip.storage import aggregate_keys
 from tests.support.aggregate_fakes import MemorySource
@@ -90,7 +90,7 @@ def test_machine_key_is_the_guids_first_60_bits() -> None:
     # Given GUIDs, the sketch input's machine key must be a fixed function of them on every day
     guids = [str(uuid.uuid4()) for _ in range(50)]
     expression = "CAST(CAST(machine_id AS UHUGEINT) >> 68 AS BIGINT)"
-    assert expression in " ".join(queries.sql_text("sketch_inputs").split())
+    assert expression in " ".join(queries.sql_text("machine_days").split())
     con = duckdb.connect()
     sql = f"SELECT {expression} FROM (SELECT CAST(? AS UUID) AS machine_id)"
     got = [con.execute(sql, [g]).fetchone()[0] for g in guids]  # type: ignore[index]
@@ -118,6 +118,38 @@ def test_hll_estimates_stay_within_three_standard_errors_of_the_truth() -> None:
     assert abs(row.machines - exact) / exact < 3 * sketches.RELATIVE_STANDARD_ERROR
     assert row.machines < 0.8 * sum(len(d) for d in days)  # not a sum of days
     assert row.total == 3
+
+
+def test_nested_windows_merged_once_equal_each_window_merged_on_its_own() -> None:
+    # Given 28 days of sketches for two keys, with gaps, and machines that return on several days
+    rng = random.Random(11)
+    population = [rng.getrandbits(60) for _ in range(3_000)]
+    days = dates.window_days(DAY, 28)
+    by_day = {
+        day: [
+            sketches.DaySketch(
+                sketches.SketchKey("active", "p"),
+                10 + i,
+                sketches.sketch_of(population[i * 90 : i * 90 + 600]),
+            ),
+            sketches.DaySketch(
+                sketches.SketchKey("feature", "p", f"f{i % 3}"),
+                i,
+                sketches.sketch_of(population[i * 7 : i * 7 + 40]),
+            ),
+        ]
+        for i, day in enumerate(days)
+        if i % 5 != 2
+    }
+    # When the 7- and 28-day windows are merged together, and each on its own
+    together = sketches.rolling_windows(days, [7, 28], by_day)
+    alone = [sketches.rolling_window(days[-length:], by_day) for length in (7, 28)]
+    # Then they are the same windows, rows, totals and estimates
+    assert together == alone
+    assert [w.days for w in together] == [7, 28]
+    assert together[1].rows[0].total == sum(10 + i for i in range(28) if i % 5 != 2)
+    with pytest.raises(ValueError):
+        sketches.rolling_windows(days[:5], [7], by_day)
 
 
 def test_small_sets_are_counted_exactly_and_missing_days_are_listed() -> None:
@@ -160,3 +192,23 @@ def test_the_exact_path_inflates_object_by_object_and_drops_only_the_broken_one(
     exact = inflate_parts(staged, tmp_path / "x", name="x", workers=1)
     assert exact.objects_corrupt == 1
     assert b"".join(p.read_bytes() for p in exact.files) == b'{"a": 1}\n{"a": 3}\n'
+
+
+# -------------------------------------------------------------------------------- chunks
+def test_chunks_start_short_then_keep_every_key_once_in_order() -> None:
+    # Given 2,000 keys and chunks of 800
+    keys = [f"k{i:05d}" for i in range(2000)]
+    # When they are cut
+    parts = loading.chunks(keys, 800)
+    # Then the first chunk is short (parsing waits for it alone), the rest are full but the last
+    assert [len(part) for part in parts] == [100, 800, 800, 300]
+    # and every key appears once, in order
+    assert [key for part in parts for key in part] == keys
+
+
+def test_chunks_of_few_keys_and_bad_sizes() -> None:
+    assert loading.chunks([], 800) == []
+    assert loading.chunks(["a", "b", "c"], 2) == [["a"], ["b", "c"]]
+    assert loading.chunks(["a"], 1) == [["a"]]
+    with pytest.raises(ValueError):
+        loading.chunks(["a"], 0)

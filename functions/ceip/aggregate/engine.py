@@ -7,22 +7,21 @@ the table definitions themselves are the SQL files under sql/.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import duckdb
+import numpy
 
+from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.queries import query
 from ceip.aggregate.sketches import DaySketch, SketchKey, Window
 from ceip.aggregate.tables import DAILY_TABLES, TABLES, FileFormat
 
-CONFIGURATION_TYPE = (
-    "STRUCT(processor_count BIGINT, network_connection_count BIGINT, "
-    "os STRUCT(family VARCHAR, version VARCHAR), hardware_features MAP(VARCHAR, BOOLEAN))"
-)
 PERFORMANCE_TYPE = (
     "STRUCT(ui_response_ms BIGINT[], problems STRUCT(id VARCHAR, kind VARCHAR, count BIGINT)[], "
     "network_kbps STRUCT(send BIGINT[], receive BIGINT[]))"
@@ -39,7 +38,7 @@ READ_COLUMNS: dict[str, str] = {
     "created_at": "TIMESTAMPTZ",
     "received_at": "TIMESTAMPTZ",
     # Kept as JSON text: only each machine's latest configuration is ever needed, so only those are
-    # parsed into CONFIGURATION_TYPE (parsing every report's hardware map costs more than the rest).
+    # parsed (sql/machine_configurations.sql); typing every report's hardware map costs more than the rest.
     "configuration": "JSON",
     "performance": PERFORMANCE_TYPE,
     "usage": USAGE_TYPE,
@@ -58,7 +57,15 @@ ROLLING_COLUMNS: dict[str, str] = {
 SKETCH_COLUMNS = (
     "scope VARCHAR, product_id VARCHAR, item_id VARCHAR, item_kind VARCHAR, total BIGINT, sketch BLOB"
 )
-INTERMEDIATE_TABLES = ("machine_days", "machine_problems", "machine_features")
+_ROWS_VIEW = "python_rows"
+"""The name under which _insert shows DuckDB the rows it inserts."""
+INTERMEDIATE_TABLES = (
+    "machine_days",
+    "machine_configurations",
+    "problem_totals",
+    "feature_totals",
+)
+"""Built in this order by sql/<name>.sql; the daily tables and the sketch inputs read them."""
 
 
 class CorruptInput(Exception):
@@ -71,6 +78,15 @@ class EngineLimits:
     threads: int
     directory: Path
     """Database file and spill space: DuckDB keeps at most memory_limit_mb in memory."""
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    table: str
+    directory: Path
+    fmt: FileFormat
+    rows: int
+    """The table's row count, which says how many part files it takes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +107,7 @@ class Engine:
     def __init__(self, limits: EngineLimits) -> None:
         limits.directory.mkdir(parents=True, exist_ok=True)
         self._directory = limits.directory
+        self._threads = max(1, limits.threads)
         self._con = duckdb.connect(
             ":memory:",
             config={
@@ -105,6 +122,9 @@ class Engine:
         return self
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
         self._con.close()
 
     @staticmethod
@@ -115,23 +135,32 @@ class Engine:
         row = self._con.execute(sql, parameters).fetchone()
         return row[0] if row else None
 
+    def _columns(self, table: str) -> list[tuple[Any, ...]]:
+        description = self._con.execute(f"SELECT * FROM {_identifier(table)} LIMIT 0").description
+        return list(description or [])
+
     def _insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert rows as one list parameter per column, unnested side by side: binding a parameter per
-        value costs a quarter of a millisecond a row, and these tables have thousands of rows."""
+        """Insert rows by handing DuckDB one NumPy array per column: binding them as list parameters
+        converts every value on its own, which made a few thousand rows (sketches, rolling windows)
+        cost a tenth of a second, a fixed cost of every run however small its day."""
         if not rows:
             return
-        types = [
-            str(kind)
-            for (kind,) in self._con.execute(
-                "SELECT data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
-                [_identifier(table)],
-            ).fetchall()
-        ]
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        if len(columns) != len(types):
-            raise ValueError(f"{table} has {len(types)} columns, rows have {len(columns)}")
-        select = ", ".join(f"unnest(${number}::{kind}[])" for number, kind in enumerate(types, start=1))
-        self._con.execute(f"INSERT INTO {_identifier(table)} SELECT {select}", columns)
+        # The table's columns from an empty result (a duckdb_columns() lookup scans the whole catalog).
+        names = [str(column[0]) for column in self._columns(table)]
+        values = list(zip(*rows, strict=True))
+        if len(values) != len(names):
+            raise ValueError(f"{table} has {len(names)} columns, rows have {len(values)}")
+        columns = {}
+        for name, column in zip(names, values, strict=True):
+            array = numpy.empty(len(column), dtype=object)
+            array[:] = column  # element by element: a bytes or tuple value stays one object
+            columns[name] = array
+        self._con.register(_ROWS_VIEW, columns)
+        try:
+            # Each column is cast to the table's type on the way in.
+            self._con.execute(f"INSERT INTO {_identifier(table)} SELECT {', '.join(names)} FROM {_ROWS_VIEW}")
+        finally:
+            self._con.unregister(_ROWS_VIEW)
 
     # -- input ---------------------------------------------------------------------------------------
     def create_inputs(self) -> None:
@@ -210,20 +239,19 @@ class Engine:
         return int(self._scalar("SELECT count(*) FROM reports"))
 
     # -- tables --------------------------------------------------------------------------------------
-    def build_daily_tables(self) -> None:
+    def build_machine_tables(self) -> None:
+        """The per-machine and per-item tables that the daily tables and the sketch inputs read."""
         for name in INTERMEDIATE_TABLES:
             self._con.execute(f"CREATE TABLE {name} AS {query(name)}")
-        self._con.execute(
-            "CREATE TABLE machine_configurations AS SELECT product_id, machine_id, "
-            f"TRY_CAST(configuration AS {CONFIGURATION_TYPE}) AS configuration "
-            "FROM machine_days WHERE configuration IS NOT NULL"
-        )
+
+    def build_daily_tables(self) -> None:
         for name in DAILY_TABLES:
             self._con.execute(f"CREATE TABLE {name} AS {query(f'internal/{name}')}")
 
-    def sketch_inputs(self) -> Iterator[SketchInput]:
+    def sketch_inputs(self) -> list[SketchInput]:
         # fetchnumpy: each key's machines arrive as one int64 array, not a Python object per machine.
         columns = self._con.execute(query("sketch_inputs")).fetchnumpy()
+        inputs = []
         for scope, product_id, item_id, item_kind, total, machine_keys in zip(
             columns["scope"],
             columns["product_id"],
@@ -238,7 +266,8 @@ class Engine:
             # list() follows the order the fetch threads staged the objects in: sort, so a rerun on the
             # same input writes the same sketches.
             machine_keys.sort()
-            yield SketchInput(key, int(total), machine_keys.tolist())
+            inputs.append(SketchInput(key, int(total), machine_keys.tolist()))
+        return inputs
 
     def build_rolling_tables(self, windows: Sequence[Window]) -> None:
         for name, columns in ROLLING_COLUMNS.items():
@@ -284,24 +313,38 @@ class Engine:
         ).fetchall()
         return tuple(ActiveProduct(str(p), int(m), int(r)) for p, m, r in rows)
 
-    def row_count(self, table: str) -> int:
-        return int(self._scalar(f"SELECT count(*) FROM {_identifier(table)}"))
+    def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
+        """Rows per table, in one statement (each statement costs about a millisecond of its own)."""
+        if not tables:
+            return {}
+        sql = " UNION ALL ".join(
+            f"SELECT {number} AS position, count(*) FROM {_identifier(table)}"
+            for number, table in enumerate(tables)
+        )
+        counts = dict(self._con.execute(sql).fetchall())
+        return {table: int(counts[number]) for number, table in enumerate(tables)}
 
-    def export(self, table: str, directory: Path, fmt: FileFormat, *, rows_per_file: int) -> list[Path]:
-        """Write the table as part files (sorted, so reruns on the same data give the same files)."""
-        directory.mkdir(parents=True, exist_ok=True)
-        rows = self.row_count(table)
-        parts = max(1, math.ceil(rows / rows_per_file))
-        options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
-        paths = []
-        for part in range(parts):
-            path = directory / f"part-{part:05d}.{fmt}"
-            self._con.execute(
-                f"COPY (SELECT * FROM {_identifier(table)} ORDER BY ALL "
-                f"LIMIT {rows_per_file} OFFSET {part * rows_per_file}) TO '{_path_literal(path)}' ({options})"
-            )
-            paths.append(path)
-        return paths
+    def export(self, exports: Sequence[Export], *, rows_per_file: int) -> list[list[Path]]:
+        """Write each table as part files (sorted, so reruns on the same data give the same files), the
+        part files of each export in its own list. A COPY costs a couple of milliseconds however small
+        its table, so the thirty or so of a run are spread over a cursor per engine thread."""
+        local = threading.local()
+        cursors: list[duckdb.DuckDBPyConnection] = []
+        lock = threading.Lock()
+
+        def write(export: Export) -> list[Path]:
+            cursor = getattr(local, "cursor", None)
+            if cursor is None:
+                cursor = local.cursor = self._con.cursor()
+                with lock:
+                    cursors.append(cursor)
+            return _copy(cursor, export, rows_per_file)
+
+        try:
+            return map_in_threads(write, exports, self._threads)
+        finally:
+            for cursor in cursors:
+                cursor.close()
 
     # -- sketches ------------------------------------------------------------------------------------
     def write_sketches(self, sketches: Sequence[DaySketch], path: Path) -> None:
@@ -323,6 +366,21 @@ class Engine:
             "SELECT scope, product_id, item_id, item_kind, total, sketch FROM read_parquet(?)", [str(path)]
         ).fetchall()
         return [DaySketch(SketchKey(s, p, i, k), int(t), bytes(b)) for s, p, i, k, t, b in rows]
+
+
+def _copy(con: duckdb.DuckDBPyConnection, export: Export, rows_per_file: int) -> list[Path]:
+    """COPY one table to its part files; a table that fits one file is written without LIMIT/OFFSET."""
+    export.directory.mkdir(parents=True, exist_ok=True)
+    options = "FORMAT parquet, COMPRESSION zstd" if export.fmt == "parquet" else "FORMAT csv, HEADER true"
+    select = f"SELECT * FROM {_identifier(export.table)} ORDER BY ALL"
+    parts = max(1, math.ceil(export.rows / rows_per_file))
+    paths = []
+    for part in range(parts):
+        path = export.directory / f"part-{part:05d}.{export.fmt}"
+        window = f" LIMIT {rows_per_file} OFFSET {part * rows_per_file}" if parts > 1 else ""
+        con.execute(f"COPY ({select}{window}) TO '{_path_literal(path)}' ({options})")
+        paths.append(path)
+    return paths
 
 
 def _struct_literal(columns: dict[str, str]) -> str:

@@ -44,10 +44,19 @@ class Loaded:
         )
 
 
+FIRST_CHUNK_DIVISOR = 8
+"""The first chunk is this much smaller than the rest: nothing is parsed until it is fetched, and
+parsing a chunk takes several times longer than fetching one, so the next full chunk is still fetched
+in time."""
+
+
 def chunks(keys: Sequence[str], size: int) -> list[Sequence[str]]:
+    """keys in order, cut into a short first chunk and then chunks of `size`."""
     if size < 1:
         raise ValueError("chunk size must be at least 1")
-    return [keys[start : start + size] for start in range(0, len(keys), size)]
+    first = max(1, size // FIRST_CHUNK_DIVISOR)
+    head = [keys[:first]] if keys else []
+    return head + [keys[start : start + size] for start in range(first, len(keys), size)]
 
 
 def load_objects(
@@ -58,7 +67,7 @@ def load_objects(
     *,
     chunk_objects: int,
     fetch_workers: int,
-    inflate_workers: int,
+    parse_threads: int,
 ) -> Loaded:
     """Fetch and append every key; each chunk is deleted from disk as soon as it is loaded."""
     parts = chunks(keys, chunk_objects)
@@ -76,7 +85,7 @@ def load_objects(
                 assert pending is not None
                 staged = pending.result()
                 pending = prefetch.submit(fetch, number + 1) if number + 1 < len(parts) else None
-                staged, lines = _append(append, staged, directory / f"{number:05d}-exact", inflate_workers)
+                staged, lines = _append(append, staged, directory / f"{number:05d}-exact", parse_threads)
                 shutil.rmtree(directory / f"{number:05d}", ignore_errors=True)
                 shutil.rmtree(directory / f"{number:05d}-exact", ignore_errors=True)
                 loaded = loaded.plus(staged, lines)
@@ -86,10 +95,10 @@ def load_objects(
     return loaded
 
 
-def _append(append: Append, staged: Staged, exact_dir: Path, workers: int) -> tuple[Staged, int]:
+def _append(append: Append, staged: Staged, exact_dir: Path, threads: int) -> tuple[Staged, int]:
     """Append the fast way; if a gzip part is broken, inflate object by object and append that."""
     try:
         return staged, append(staged.files)
     except CorruptInput:
-        exact = inflate_parts(staged, exact_dir, name="exact", workers=workers)
+        exact = inflate_parts(staged, exact_dir, name="exact", workers=threads)
         return exact, append(exact.files)

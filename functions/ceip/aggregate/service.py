@@ -7,23 +7,29 @@ aggregate_day().
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 
 from ceip.aggregate import dates
-from ceip.aggregate.engine import ActiveProduct, Engine, EngineLimits
+from ceip.aggregate.engine import ActiveProduct, Engine, EngineLimits, Export, SketchInput
 from ceip.aggregate.loading import load_objects
 from ceip.aggregate.manifest import Engine as EngineInfo
 from ceip.aggregate.manifest import InputCounts, Manifest, Parameters, WindowSummary
+from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.ports import AggregateStore, ReportSource, SuppressionFilter
-from ceip.aggregate.sketches import LG_K, DaySketch, Window, rolling_window, sketch_of
+from ceip.aggregate.sketches import LG_K, DaySketch, Window, rolling_windows, sketch_of
 from ceip.aggregate.tables import AUDIENCES, ROLLING_WINDOWS, TABLES, engine_table, formats
 from ceip.storage import aggregate_keys, keys
 
+STORE_WORKERS = 8
+"""The day's files (about 30) go up, the earlier days' sketches (27) come down and the day's prefixes
+(19) are listed side by side: one request after the other would wait a second or two on S3."""
 CONTENT_TYPES = {
     "parquet": "application/vnd.apache.parquet",
     "csv": "text/csv; charset=utf-8",
@@ -87,22 +93,24 @@ def aggregate_day(
     """Build every table of `day` and replace that day's previous output completely."""
     with tempfile.TemporaryDirectory(prefix="ceip-aggregate-", dir=options.work_dir) as scratch:
         work = Path(scratch)
-        day_keys = source.list_keys(keys.report_day_prefix(day))
-        previous_day = day - timedelta(days=1)
-        previous_keys = [
-            key
-            for hour in dates.lookback_hours(options.lookback_hours)
-            for key in source.list_keys(aggregate_keys.report_hour_prefix(previous_day, hour))
-        ]
         limits = EngineLimits(options.memory_limit_mb, options.threads, work / "duckdb")
-        with Engine(limits) as engine:
+        # DuckDB starts (tens of milliseconds) while the objects are listed.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine") as starter:
+            starting = starter.submit(Engine, limits)
+            try:
+                day_keys, previous_keys = _listed_keys(day, source, options.lookback_hours)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    starting.result().close()
+                raise
+        with starting.result() as engine:
             engine.create_inputs()
             load = functools.partial(
                 load_objects,
                 source=source,
                 chunk_objects=options.chunk_objects,
                 fetch_workers=options.fetch_workers,
-                inflate_workers=options.threads,
+                parse_threads=options.threads,
             )
             loaded = load(day_keys, append=engine.append_reports, directory=work / "day")
             previous = load(previous_keys, append=engine.append_previous_ids, directory=work / "previous")
@@ -111,9 +119,15 @@ def aggregate_day(
             suppressed = suppression.suppressed(day_machines) & set(day_machines)
             suppressed_reports = engine.drop_machines(sorted(suppressed))
             aggregated = engine.report_count()
-            engine.build_daily_tables()
-            today = [DaySketch(i.key, i.total, sketch_of(i.machine_keys)) for i in engine.sketch_inputs()]
-            windows = _rolling_windows(day, today, store, engine, work / "past")
+            engine.build_machine_tables()
+            inputs = engine.sketch_inputs()
+            earlier = _earlier_sketches(day, store, engine, work / "past")
+            # Sketches and windows are Python work, the daily tables DuckDB's (which releases the GIL):
+            # side by side, the Python part costs no extra time whenever DuckDB leaves a core idle.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sketches") as sketching:
+                sketched = sketching.submit(_sketches_and_windows, day, inputs, earlier)
+                engine.build_daily_tables()
+                today, windows = sketched.result()
             engine.build_rolling_tables(windows)
             engine.build_partner_tables(min_machines=options.min_machines, fold_share=options.fold_share)
             active = engine.active_products()
@@ -125,8 +139,11 @@ def aggregate_day(
         # Withdrawn before the first file is replaced: a rerun that dies halfway must not leave the old
         # manifest vouching for a mix of two runs' files. No manifest means "not ready"; the retry fixes it.
         store.delete([manifest_key])
-        for output in outputs:
-            store.put(output.key, output.path.read_bytes(), content_type=output.content_type)
+        map_in_threads(
+            lambda output: store.put(output.key, output.path.read_bytes(), content_type=output.content_type),
+            outputs,
+            STORE_WORKERS,
+        )
         written = [output.key for output in outputs]
         stale = _delete_stale(day, store, set(written))
 
@@ -180,13 +197,37 @@ def aggregate_day(
     return DayResult(manifest, manifest_key, active)
 
 
-def _rolling_windows(
-    day: date, today: list[DaySketch], store: AggregateStore, engine: Engine, directory: Path
-) -> list[Window]:
-    """The 7- and 28-day windows ending with `day`, from today's sketches and earlier days' stored ones."""
+def _listed_keys(day: date, source: ReportSource, lookback_hours: int) -> tuple[list[str], list[str]]:
+    """The day's report objects, and those of the previous day's last hours (retries across midnight)."""
+    day_keys = source.list_keys(keys.report_day_prefix(day))
+    previous_day = day - timedelta(days=1)
+    previous_keys = [
+        key
+        for hour in dates.lookback_hours(lookback_hours)
+        for key in source.list_keys(aggregate_keys.report_hour_prefix(previous_day, hour))
+    ]
+    return day_keys, previous_keys
+
+
+def _sketches_and_windows(
+    day: date, inputs: list[SketchInput], earlier: dict[date, list[DaySketch]]
+) -> tuple[list[DaySketch], list[Window]]:
+    """Today's sketches, and the 7- and 28-day windows ending with `day` merged from them and the
+    earlier days' stored ones."""
+    today = [DaySketch(i.key, i.total, sketch_of(i.machine_keys)) for i in inputs]
+    by_day = {**earlier, day: today}
+    days = dates.window_days(day, max(ROLLING_WINDOWS))
+    return today, rolling_windows(days, ROLLING_WINDOWS, by_day)
+
+
+def _earlier_sketches(
+    day: date, store: AggregateStore, engine: Engine, directory: Path
+) -> dict[date, list[DaySketch]]:
+    """The stored sketches of the days before `day` that the longest window covers (days never
+    aggregated are absent). Fetched side by side: one round trip after the other would add up on S3."""
     directory.mkdir(parents=True, exist_ok=True)
-    by_day: dict[date, list[DaySketch]] = {day: today}
-    for earlier in dates.window_days(day, max(ROLLING_WINDOWS))[:-1]:
+
+    def fetch(earlier: date) -> Path | None:
         key = aggregate_keys.sketches_key(earlier)
         # List first: without list rights on a key, S3 answers a GET of a missing object with 403, not 404.
         listed = store.list_keys(
@@ -194,34 +235,37 @@ def _rolling_windows(
         )
         data = store.get(key) if key in listed else None
         if data is None:
-            continue
+            return None
         path = directory / f"{earlier.isoformat()}.parquet"
         path.write_bytes(data)
-        by_day[earlier] = engine.read_sketches(path)
-    return [rolling_window(dates.window_days(day, length), by_day) for length in ROLLING_WINDOWS]
+        return path
+
+    days = dates.window_days(day, max(ROLLING_WINDOWS))[:-1]
+    paths = map_in_threads(fetch, days, STORE_WORKERS)
+    return {earlier: engine.read_sketches(path) for earlier, path in zip(days, paths, strict=True) if path}
 
 
 def _export(
     day: date, engine: Engine, directory: Path, rows_per_file: int
 ) -> tuple[list[_Output], dict[str, int]]:
-    outputs: list[_Output] = []
-    rows: dict[str, int] = {}
-    for audience in AUDIENCES:
-        for table in TABLES:
-            name = engine_table(audience, table)
-            rows[f"{audience}/{table}"] = engine.row_count(name)
-            for fmt in formats(audience):
-                paths = engine.export(
-                    name, directory / audience / table / fmt, fmt, rows_per_file=rows_per_file
-                )
-                outputs.extend(
-                    _Output(
-                        aggregate_keys.table_part_key(audience, table, day, part, fmt),
-                        path,
-                        CONTENT_TYPES[fmt],
-                    )
-                    for part, path in enumerate(paths)
-                )
+    names = {(audience, table): engine_table(audience, table) for audience in AUDIENCES for table in TABLES}
+    counts = engine.row_counts(list(names.values()))
+    rows = {f"{audience}/{table}": counts[name] for (audience, table), name in names.items()}
+    jobs = [
+        (audience, table, Export(name, directory / audience / table / fmt, fmt, counts[name]))
+        for (audience, table), name in names.items()
+        for fmt in formats(audience)
+    ]
+    written = engine.export([export for _, _, export in jobs], rows_per_file=rows_per_file)
+    outputs = [
+        _Output(
+            aggregate_keys.table_part_key(audience, table, day, part, export.fmt),
+            path,
+            CONTENT_TYPES[export.fmt],
+        )
+        for (audience, table, export), paths in zip(jobs, written, strict=True)
+        for part, path in enumerate(paths)
+    ]
     return outputs, rows
 
 
@@ -231,7 +275,8 @@ def _delete_stale(day: date, store: AggregateStore, written: set[str]) -> int:
         aggregate_keys.table_day_prefix(audience, table, day) for audience in AUDIENCES for table in TABLES
     ]
     prefixes.append(aggregate_keys.table_day_prefix("internal", aggregate_keys.SKETCHES_TABLE, day))
-    stale = [key for prefix in prefixes for key in store.list_keys(prefix) if key not in written]
+    listed = map_in_threads(store.list_keys, prefixes, STORE_WORKERS)
+    stale = [key for keys_under in listed for key in keys_under if key not in written]
     if stale:
         store.delete(stale)
     return len(stale)

@@ -52,13 +52,6 @@ def sketch_of(machine_keys: Iterable[int]) -> bytes:
     return bytes(sketch.serialize_compact())
 
 
-def union_estimate(sketches: Iterable[bytes]) -> float:
-    union = hll_union(LG_K)
-    for serialized in sketches:
-        union.update(hll_sketch.deserialize(serialized))
-    return float(union.get_result().get_estimate())
-
-
 @dataclass(frozen=True, slots=True)
 class WindowRow:
     key: SketchKey
@@ -82,21 +75,59 @@ class Window:
 def rolling_window(days: Sequence[date], sketches_by_day: Mapping[date, Sequence[DaySketch]]) -> Window:
     """Merge the sketches of `days` (oldest first). Days absent from the mapping are listed as missing:
     their machines are not in the estimate, and the caller must say so rather than treat them as zero."""
+    return rolling_windows(days, [len(days)], sketches_by_day)[0]
+
+
+def rolling_windows(
+    days: Sequence[date], lengths: Sequence[int], sketches_by_day: Mapping[date, Sequence[DaySketch]]
+) -> list[Window]:
+    """The windows of each of `lengths` days that end with the last of `days` (oldest first, at least as
+    many as the longest window), in the order of `lengths`.
+
+    Windows ending on the same day are nested, so they share one merge per key: the union walks the
+    days newest first and is read off as it passes each window's length. Each day's sketch is
+    deserialized and merged once for all windows instead of once per window."""
+    longest = max(lengths, default=0)
+    if min(lengths, default=1) < 1 or longest > len(days):
+        raise ValueError("every window needs 1 to len(days) days")
+    newest_first = list(reversed(days[len(days) - longest :]))
+    parts: dict[SketchKey, list[tuple[int, DaySketch]]] = {}
+    for age, day in enumerate(newest_first):
+        for item in sketches_by_day.get(day, ()):
+            parts.setdefault(item.key, []).append((age, item))
+    ordered = sorted(set(lengths))
+    estimates: dict[int, dict[SketchKey, tuple[int, int]]] = {length: {} for length in ordered}
+    for key, entries in parts.items():
+        union, total, merged = hll_union(LG_K), 0, 0
+        for length in ordered:
+            while merged < len(entries) and entries[merged][0] < length:
+                item = entries[merged][1]
+                union.update(hll_sketch.deserialize(item.sketch))
+                total += item.total
+                merged += 1
+            if merged:
+                estimates[length][key] = (total, round(union.get_result().get_estimate()))
+    windows = {}
+    for length in ordered:
+        covered = newest_first[:length][::-1]
+        windows[length] = _window(covered, sketches_by_day, estimates[length])
+    return [windows[length] for length in lengths]
+
+
+def _window(
+    days: Sequence[date],
+    sketches_by_day: Mapping[date, Sequence[DaySketch]],
+    estimates: Mapping[SketchKey, tuple[int, int]],
+) -> Window:
     present = tuple(day for day in days if day in sketches_by_day)
     missing = tuple(day for day in days if day not in sketches_by_day)
-    totals: dict[SketchKey, int] = {}
-    parts: dict[SketchKey, list[bytes]] = {}
-    for day in present:
-        for item in sketches_by_day[day]:
-            totals[item.key] = totals.get(item.key, 0) + item.total
-            parts.setdefault(item.key, []).append(item.sketch)
-    machines = {key: round(union_estimate(serialized)) for key, serialized in parts.items()}
-    active = {key.product_id: count for key, count in machines.items() if key.scope == "active"}
+    active = {key.product_id: machines for key, (_, machines) in estimates.items() if key.scope == "active"}
     rows = []
-    for key in sorted(parts):
+    for key in sorted(estimates):
+        total, machines = estimates[key]
         denominator = active.get(key.product_id, 0)
         prevalence = None
         if key.scope != "active":
-            prevalence = min(1.0, machines[key] / denominator) if denominator else None
-        rows.append(WindowRow(key, totals[key], machines[key], prevalence))
+            prevalence = min(1.0, machines / denominator) if denominator else None
+        rows.append(WindowRow(key, total, machines, prevalence))
     return Window(len(days), days[0], days[-1], present, missing, tuple(rows))

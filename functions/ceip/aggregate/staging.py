@@ -17,17 +17,15 @@ from __future__ import annotations
 import gzip
 import threading
 import zlib
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO
 
+from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.ports import ReportSource
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +109,7 @@ def fetch_objects(
         return "read", len(data)
 
     try:
-        for outcome, size in _map(fetch, keys, workers):
+        for outcome, size in map_in_threads(fetch, keys, workers):
             counts[outcome] += 1
             counts["bytes"] += size
     finally:
@@ -144,7 +142,7 @@ def inflate_parts(staged: Staged, directory: Path, *, name: str, workers: int) -
 
     items = [(part.path, stored) for part in staged.parts for stored in part.objects]
     try:
-        corrupt = sum(1 for ok in _map(inflate_one, items, workers) if not ok)
+        corrupt = sum(1 for ok in map_in_threads(inflate_one, items, workers) if not ok)
     finally:
         parts = writer.close()
     for part in staged.parts:
@@ -156,33 +154,3 @@ def inflate_parts(staged: Staged, directory: Path, *, name: str, workers: int) -
         objects_vanished=staged.objects_vanished,
         bytes_read=staged.bytes_read,
     )
-
-
-def _map(function: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
-    """function over items on a few threads (S3 latency, and zlib releases the GIL), results in order.
-
-    Each thread pulls the next item itself: one future per item costs more in handoffs between
-    threads than reading a small object does. The first error stops every thread and is raised."""
-    results: list[R] = [None] * len(items)  # type: ignore[list-item]  # every slot is filled or we raise
-    next_index = iter(range(len(items)))
-    lock = threading.Lock()
-    failed = threading.Event()
-
-    def work() -> None:
-        while not failed.is_set():
-            with lock:
-                index = next(next_index, None)
-            if index is None:
-                return
-            try:
-                results[index] = function(items[index])
-            except BaseException:
-                failed.set()
-                raise
-
-    threads = max(1, min(workers, len(items)))
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="stage") as pool:
-        futures = [pool.submit(work) for _ in range(threads)]
-    for future in futures:
-        future.result()
-    return results

@@ -1,5 +1,8 @@
 -- machine_days: one row per product and machine active that day, holding what the tables need from
 -- that machine's day:
+--   machine_key           the GUID's first 60 bits read as an integer: what the HLL sketches count
+--                         (DuckDB: a UUID cast to UHUGEINT is the GUID's 128-bit value; Athena:
+--                         from_base(substr(replace(machine_id, '-', ''), 1, 15), 16)); never published
 --   reports               its reports
 --   configuration         the configuration of its latest report that carries one
 --   help_center_opens     the sum over its reports (the count is "since the previous report")
@@ -8,6 +11,7 @@
 SELECT
     product_id,
     machine_id,
+    CAST(CAST(machine_id AS UHUGEINT) >> 68 AS BIGINT) AS machine_key,
     count(*) AS reports,
     max_by(configuration, ROW(created_at, received_at, report_id))
         FILTER (WHERE configuration IS NOT NULL) AS configuration,

@@ -1,26 +1,23 @@
 -- sketch_inputs: per sketch key, the exact total and the machines to put in its HLL sketch.
--- A machine enters a sketch as its GUID's first 60 bits read as an integer (machine_key): the same on
--- every day and in any engine, and never the GUID itself. (DuckDB: a UUID cast to UHUGEINT is the
--- GUID's 128-bit value; Athena: from_base(substr(replace(machine_id, '-', ''), 1, 15), 16).)
+-- A machine enters a sketch as its machine_key (the GUID's first 60 bits read as an integer; see
+-- machine_days.sql): the same on every day and in any engine, and never the GUID itself.
 SELECT
     'problem' AS scope,
     product_id,
     problem_id AS item_id,
     kind AS item_kind,
-    sum(hits) AS total,
-    list(CAST(CAST(machine_id AS UHUGEINT) >> 68 AS BIGINT)) AS machine_keys
-FROM machine_problems
-GROUP BY product_id, problem_id, kind
+    hits AS total,
+    machine_keys
+FROM problem_totals
 UNION ALL
 SELECT
     'feature',
     product_id,
     feature_id,
     '',
-    sum(uses),
-    list(CAST(CAST(machine_id AS UHUGEINT) >> 68 AS BIGINT))
-FROM machine_features
-GROUP BY product_id, feature_id
+    uses,
+    machine_keys
+FROM feature_totals
 UNION ALL
 SELECT
     'active',
@@ -28,6 +25,6 @@ SELECT
     '',
     '',
     sum(reports),
-    list(CAST(CAST(machine_id AS UHUGEINT) >> 68 AS BIGINT))
+    list(machine_key)
 FROM machine_days
 GROUP BY product_id

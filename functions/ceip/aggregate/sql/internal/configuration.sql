@@ -18,11 +18,8 @@ WITH facts AS (
     FROM machine_configurations
     WHERE configuration.os.version IS NOT NULL
     UNION ALL
-    SELECT product_id, 'hardware_features.' || hw.key, CAST(hw.value AS VARCHAR)
-    FROM (
-        SELECT product_id, unnest(map_entries(configuration.hardware_features)) AS hw
-        FROM machine_configurations
-    ) AS entries
+    SELECT c.product_id, 'hardware_features.' || hw.key, CAST(hw.value AS VARCHAR)
+    FROM machine_configurations AS c, json_each(c.configuration.hardware_features) AS hw
 )
 SELECT
     product_id,

@@ -2,15 +2,14 @@
 -- prevalence = machines / active machines of the product that day.
 -- top_machine_share = the largest single machine's hits / all hits.
 SELECT
-    m.product_id,
-    m.problem_id,
-    m.kind,
-    sum(m.hits) AS hits,
-    count(*) AS machines,
-    CAST(count(*) AS DOUBLE) / max(a.machines) AS prevalence,
-    CAST(sum(m.hits) AS DOUBLE) / count(*) AS hits_per_machine,
-    CAST(max(m.hits) AS DOUBLE) / sum(m.hits) AS top_machine_share
-FROM machine_problems AS m
-INNER JOIN active AS a ON a.product_id = m.product_id
-GROUP BY m.product_id, m.problem_id, m.kind
-ORDER BY m.product_id, m.problem_id, m.kind
+    t.product_id,
+    t.problem_id,
+    t.kind,
+    t.hits,
+    t.machines,
+    CAST(t.machines AS DOUBLE) / a.machines AS prevalence,
+    CAST(t.hits AS DOUBLE) / t.machines AS hits_per_machine,
+    CAST(t.top_machine_hits AS DOUBLE) / t.hits AS top_machine_share
+FROM problem_totals AS t
+INNER JOIN active AS a ON a.product_id = t.product_id
+ORDER BY t.product_id, t.problem_id, t.kind

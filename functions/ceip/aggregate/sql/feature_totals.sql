@@ -1,0 +1,25 @@
+-- feature_totals: per product and feature, the day's uses and distinct machines, with the machine keys
+-- that go into the feature's HLL sketch (machine_key: see machine_days.sql). An entry with count 0 is
+-- not a use. Uses are first summed per machine, then per feature: one pass for the table and the sketch.
+WITH entries AS (
+    SELECT product_id, machine_id, unnest(usage.features) AS f
+    FROM reports
+),
+per_machine AS (
+    SELECT
+        product_id,
+        f.id AS feature_id,
+        machine_id,
+        sum(f.count) AS uses
+    FROM entries
+    WHERE f.count > 0
+    GROUP BY product_id, f.id, machine_id
+)
+SELECT
+    product_id,
+    feature_id,
+    sum(uses) AS uses,
+    count(*) AS machines,
+    list(CAST(CAST(machine_id AS UHUGEINT) >> 68 AS BIGINT)) AS machine_keys
+FROM per_machine
+GROUP BY product_id, feature_id
