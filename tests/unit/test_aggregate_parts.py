@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import random
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ceip.aggregate import dates, loading, queries, sketches
+from ceip.aggregate import dates, engine, loading, queries, sketches, tables
 from ceip.aggregate.staging import fetch_objects, inflate_parts
 from ceip.storage import aggregate_keys
 from tests.support.aggregate_fakes import MemorySource
@@ -84,6 +85,26 @@ def test_parameters_are_filled_with_numbers_only_and_bare_dollars_stay() -> None
         queries.query("partner/problems", min_machines="1; DROP TABLE x")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         queries.query("partner/problems", min_machines=True)
+
+
+@pytest.mark.parametrize(
+    ("stages", "folder"), [(engine.MACHINE_TABLE_STAGES, ""), (engine.DAILY_TABLE_STAGES, "internal/")]
+)
+def test_tables_built_side_by_side_read_only_tables_of_earlier_stages(
+    stages: tuple[tuple[str, ...], ...], folder: str
+) -> None:
+    # Given the stages in which the engine builds tables concurrently
+    names = [name for stage in stages for name in stage]
+    assert len(names) == len(set(names))
+    if folder:
+        assert set(names) == set(tables.DAILY_TABLES)
+    # Then no table's SQL names a table of its own stage or a later one (it would race its input)
+    for number, stage in enumerate(stages):
+        not_yet = {name for later in stages[number:] for name in later}
+        for name in stage:
+            sql = re.sub(r"--[^\n]*", "", queries.sql_text(f"{folder}{name}"))  # comments may name anything
+            words = set(re.findall(r"[a-z_]+", sql))
+            assert not (words & not_yet) - {name}, f"{name} reads {(words & not_yet) - {name}}"
 
 
 def test_machine_key_is_the_guids_first_60_bits() -> None:

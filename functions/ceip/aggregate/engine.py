@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy
@@ -20,8 +20,10 @@ import numpy
 from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.queries import query
 from ceip.aggregate.sketches import DaySketch, SketchKey, Window
-from ceip.aggregate.tables import DAILY_TABLES, TABLES, FileFormat
+from ceip.aggregate.tables import TABLES, FileFormat
 
+T = TypeVar("T")
+R = TypeVar("R")
 PERFORMANCE_TYPE = (
     "STRUCT(ui_response_ms BIGINT[], problems STRUCT(id VARCHAR, kind VARCHAR, count BIGINT)[], "
     "network_kbps STRUCT(send BIGINT[], receive BIGINT[]))"
@@ -59,13 +61,18 @@ SKETCH_COLUMNS = (
 )
 _ROWS_VIEW = "python_rows"
 """The name under which _insert shows DuckDB the rows it inserts."""
-INTERMEDIATE_TABLES = (
-    "machine_days",
-    "machine_configurations",
-    "problem_totals",
-    "feature_totals",
+MACHINE_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
+    ("machine_days", "problem_totals", "feature_totals"),
+    ("machine_configurations",),
 )
-"""Built in this order by sql/<name>.sql; the daily tables and the sketch inputs read them."""
+"""The per-machine and per-item tables (sql/<name>.sql) that the daily tables and the sketch inputs
+read, a stage at a time. A table reads only `reports` and earlier stages' tables, so the tables of a
+stage are built side by side."""
+DAILY_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
+    ("active", "configuration", "performance", "usage"),
+    ("problems", "features"),
+)
+"""The daily tables (sql/internal/<name>.sql) in stages, likewise."""
 
 
 class CorruptInput(Exception):
@@ -107,7 +114,8 @@ class Engine:
     def __init__(self, limits: EngineLimits) -> None:
         limits.directory.mkdir(parents=True, exist_ok=True)
         self._directory = limits.directory
-        self._threads = max(1, limits.threads)
+        # Two statements per DuckDB thread: while one waits on its fixed costs the other computes.
+        self._statement_workers = 2 * max(1, limits.threads)
         self._con = duckdb.connect(
             ":memory:",
             config={
@@ -210,7 +218,8 @@ class Engine:
         counts = dict(
             self._con.execute("SELECT reason, count(*) FROM dropped_reports GROUP BY reason").fetchall()
         )
-        self._con.execute("DELETE FROM reports WHERE rowid IN (SELECT row_id FROM dropped_reports)")
+        if counts:
+            self._con.execute("DELETE FROM reports WHERE rowid IN (SELECT row_id FROM dropped_reports)")
         self._con.execute("DROP TABLE dropped_reports")
         return {str(reason): int(count) for reason, count in counts.items()}
 
@@ -223,9 +232,10 @@ class Engine:
 
     def drop_machines(self, machine_ids: Sequence[str]) -> int:
         """Delete every report of these machines; returns how many reports went."""
+        if not machine_ids:
+            return 0
         self._con.execute("CREATE TEMP TABLE suppressed_machines (machine_id UUID)")
-        if machine_ids:
-            self._insert("suppressed_machines", [(machine_id,) for machine_id in machine_ids])
+        self._insert("suppressed_machines", [(machine_id,) for machine_id in machine_ids])
         deleted = self._scalar(
             "SELECT count(*) FROM reports WHERE machine_id IN (SELECT machine_id FROM suppressed_machines)"
         )
@@ -240,13 +250,21 @@ class Engine:
 
     # -- tables --------------------------------------------------------------------------------------
     def build_machine_tables(self) -> None:
-        """The per-machine and per-item tables that the daily tables and the sketch inputs read."""
-        for name in INTERMEDIATE_TABLES:
-            self._con.execute(f"CREATE TABLE {name} AS {query(name)}")
+        for stage in MACHINE_TABLE_STAGES:
+            self._create_tables({name: query(name) for name in stage})
 
     def build_daily_tables(self) -> None:
-        for name in DAILY_TABLES:
-            self._con.execute(f"CREATE TABLE {name} AS {query(f'internal/{name}')}")
+        for stage in DAILY_TABLE_STAGES:
+            self._create_tables({name: query(f"internal/{name}") for name in stage})
+
+    def _create_tables(self, definitions: dict[str, str]) -> None:
+        """CREATE TABLE name AS sql for each, side by side (the tables must not read one another)."""
+
+        def create(cursor: duckdb.DuckDBPyConnection, item: tuple[str, str]) -> None:
+            name, sql = item
+            cursor.execute(f"CREATE TABLE {_identifier(name)} AS {sql}")
+
+        self._on_cursors(create, list(definitions.items()))
 
     def sketch_inputs(self) -> list[SketchInput]:
         # fetchnumpy: each key's machines arrive as one int64 array, not a Python object per machine.
@@ -303,9 +321,13 @@ class Engine:
             self._insert(name, rows)
 
     def build_partner_tables(self, *, min_machines: int, fold_share: float) -> None:
-        for name in TABLES:
-            sql = query(f"partner/{name}", min_machines=min_machines, fold_share=fold_share)
-            self._con.execute(f"CREATE TABLE partner_{name} AS {sql}")
+        """partner_<table> from sql/partner/<table>.sql; each reads only its internal table."""
+        self._create_tables(
+            {
+                f"partner_{name}": query(f"partner/{name}", min_machines=min_machines, fold_share=fold_share)
+                for name in TABLES
+            }
+        )
 
     def active_products(self) -> tuple[ActiveProduct, ...]:
         rows = self._con.execute(
@@ -326,22 +348,30 @@ class Engine:
 
     def export(self, exports: Sequence[Export], *, rows_per_file: int) -> list[list[Path]]:
         """Write each table as part files (sorted, so reruns on the same data give the same files), the
-        part files of each export in its own list. A COPY costs a couple of milliseconds however small
-        its table, so the thirty or so of a run are spread over a cursor per engine thread."""
+        part files of each export in its own list, side by side."""
+        return self._on_cursors(lambda cursor, export: _copy(cursor, export, rows_per_file), exports)
+
+    def _on_cursors(
+        self, function: Callable[[duckdb.DuckDBPyConnection, T], R], items: Sequence[T]
+    ) -> list[R]:
+        """function(cursor, item) for every item, on a few threads with a cursor each. A statement has a
+        fixed cost of a few milliseconds (planning, a file written, a small table's tail) that keeps
+        DuckDB's threads waiting; independent statements side by side fill those gaps, and heavy ones
+        share DuckDB's threads as they would one after the other."""
         local = threading.local()
         cursors: list[duckdb.DuckDBPyConnection] = []
         lock = threading.Lock()
 
-        def write(export: Export) -> list[Path]:
-            cursor = getattr(local, "cursor", None)
+        def run(item: T) -> R:
+            cursor: duckdb.DuckDBPyConnection | None = getattr(local, "cursor", None)
             if cursor is None:
                 cursor = local.cursor = self._con.cursor()
                 with lock:
                     cursors.append(cursor)
-            return _copy(cursor, export, rows_per_file)
+            return function(cursor, item)
 
         try:
-            return map_in_threads(write, exports, self._threads)
+            return map_in_threads(run, items, self._statement_workers)
         finally:
             for cursor in cursors:
                 cursor.close()
