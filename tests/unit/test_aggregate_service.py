@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ceip.aggregate.service import AggregationOptions, aggregate_day
+from ceip.aggregate.tables import AUDIENCES, TABLES
 from ceip.storage import aggregate_keys, keys, report_codec
 from tests.support import aggregate_truth as truth
 from tests.support.aggregate_fakes import MemorySource, MemoryStore, SetSuppression, read_table
@@ -243,6 +244,22 @@ def test_partner_csv_equals_partner_parquet(day_run: Any) -> None:
         csv = read_table(store.objects, "partner", table, DAY, suffix=".csv")
         assert len(csv) == len(parquet)
         assert [r[next(iter(r))] for r in csv] == [r[next(iter(r))] for r in parquet]
+
+
+COUNT_COLUMNS = {"hits", "uses", "machines", "reports", "days_with_data", "window_days"}
+
+
+def test_counts_are_written_as_integers_in_every_table_and_format(day_run: Any) -> None:
+    # Given the day's output
+    _, store, _ = day_run
+    for audience in AUDIENCES:
+        for table in TABLES:
+            for suffix in (".parquet", ".csv") if audience == "partner" else (".parquet",):
+                rows = read_table(store.objects, audience, table, DAY, suffix=suffix)
+                # Then every count reads back as an integer, never as 154.0 (a HUGEINT sum in Parquet)
+                for row in rows:
+                    for column in COUNT_COLUMNS & set(row):
+                        assert type(row[column]) is int, (audience, table, suffix, column, row[column])
 
 
 def test_no_output_holds_a_guid_or_a_time_finer_than_the_day(day_run: Any) -> None:

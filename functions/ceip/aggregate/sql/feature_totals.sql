@@ -10,7 +10,7 @@ per_machine AS (
         product_id,
         f.id AS feature_id,
         machine_id,
-        sum(f.count) AS uses
+        CAST(sum(f.count) AS BIGINT) AS uses
     FROM entries
     WHERE f.count > 0
     GROUP BY product_id, f.id, machine_id
@@ -18,7 +18,7 @@ per_machine AS (
 SELECT
     product_id,
     feature_id,
-    sum(uses) AS uses,
+    CAST(sum(uses) AS BIGINT) AS uses,
     count(*) AS machines,
     list(CAST(CAST(machine_id AS UHUGEINT) >> 68 AS BIGINT)) AS machine_keys
 FROM per_machine

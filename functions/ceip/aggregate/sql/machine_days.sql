@@ -15,7 +15,7 @@ SELECT
     count(*) AS reports,
     max_by(configuration, ROW(created_at, received_at, report_id))
         FILTER (WHERE configuration IS NOT NULL) AS configuration,
-    sum(usage.help_center_opens) AS help_center_opens,
+    CAST(sum(usage.help_center_opens) AS BIGINT) AS help_center_opens,
     max_by(usage.desktop_folder_count, ROW(created_at, received_at, report_id))
         FILTER (WHERE usage.desktop_folder_count IS NOT NULL) AS desktop_folder_count
 FROM reports

@@ -2,6 +2,7 @@
 -- single machine's hits, with the machine keys that go into the problem's HLL sketch (machine_key:
 -- see machine_days.sql). An entry with count 0 is not a hit. Hits are first summed per machine (a
 -- machine reports a problem in several reports), then per problem: one pass for the table and the sketch.
+-- Sums are cast back to BIGINT: DuckDB sums BIGINTs as HUGEINT, which Parquet would store as DOUBLE.
 WITH entries AS (
     SELECT product_id, machine_id, unnest(performance.problems) AS p
     FROM reports
@@ -12,7 +13,7 @@ per_machine AS (
         p.id AS problem_id,
         p.kind AS kind,
         machine_id,
-        sum(p.count) AS hits
+        CAST(sum(p.count) AS BIGINT) AS hits
     FROM entries
     WHERE p.count > 0
     GROUP BY product_id, p.id, p.kind, machine_id
@@ -21,7 +22,7 @@ SELECT
     product_id,
     problem_id,
     kind,
-    sum(hits) AS hits,
+    CAST(sum(hits) AS BIGINT) AS hits,
     count(*) AS machines,
     max(hits) AS top_machine_hits,
     list(CAST(CAST(machine_id AS UHUGEINT) >> 68 AS BIGINT)) AS machine_keys

@@ -24,7 +24,7 @@ SELECT
     product_id,
     '',
     '',
-    sum(reports),
+    CAST(sum(reports) AS BIGINT),
     list(machine_key)
 FROM machine_days
 GROUP BY product_id

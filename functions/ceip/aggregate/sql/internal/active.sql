@@ -2,7 +2,7 @@
 SELECT
     product_id,
     count(*) AS machines,
-    sum(reports) AS reports
+    CAST(sum(reports) AS BIGINT) AS reports
 FROM machine_days
 GROUP BY product_id
 ORDER BY product_id

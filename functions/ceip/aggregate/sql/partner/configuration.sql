@@ -8,7 +8,7 @@ WITH folded AS (
         product_id,
         dimension,
         CASE WHEN share < ${fold_share} THEN 'other' ELSE value END AS value,
-        sum(machines) AS machines
+        CAST(sum(machines) AS BIGINT) AS machines
     FROM configuration
     GROUP BY product_id, dimension, CASE WHEN share < ${fold_share} THEN 'other' ELSE value END
 ),
