@@ -30,9 +30,15 @@ from ceip.storage.keys import REPORTS_PREFIX
 # Stored lines are canonical JSON (sorted keys, no spaces) and carry no free text, so this pattern
 # finds exactly the machine_id field of each line.
 _MACHINE_ID = re.compile(rb'"machine_id":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"')
+_MACHINE_ID_FIELD = b'"machine_id":"'
+_QUOTED_GUID = re.compile(rb'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"')
+_QUOTED_GUID_LENGTH = 37
+"""A GUID and the quote that closes its value: what follows the field's name in a line."""
 CHECKPOINT_SECONDS = 2.0
 """The full checkpoint is saved at most this often (and at each phase change and deadline stop); a
 change in between is first recorded in the small progress record, so a crash loses no count."""
+VERDICT_CACHE_SIZE = 500_000
+"""GUIDs whose answer is remembered (about 100 bytes each); past it the memory starts over."""
 PROGRESS_ENTRIES = 64
 """A full checkpoint replaces the progress record once it carries this many counters: the record
 (rewritten before every change) stays small, and full saves stay few."""
@@ -218,6 +224,8 @@ class Purger:
     suppressed_keys: frozenset[str]
     now: Callable[[], datetime]
     deadline: Deadline = field(default_factory=lambda: Deadline(None))
+    _verdicts: dict[bytes, bool] = field(default_factory=dict, init=False, repr=False)
+    """Whether a GUID (as its bytes in the line) is a suppressed machine's: asked once per machine."""
 
     # ------------------------------------------------------------------ orchestration
     def run(self, resume_only: bool = False) -> PurgeOutcome:
@@ -264,10 +272,12 @@ class Purger:
     # ------------------------------------------------------------------ the pass
     def _pass(self, state: PassState) -> None:
         saved_at = time.monotonic()
-        for stored in self.objects.objects(REPORTS_PREFIX, state.last_key):
+        listing = self.objects.objects(REPORTS_PREFIX, state.last_key)
+        current = ((stored, (stored.latest_version,) if stored.has_current else ()) for stored in listing)
+        for stored, bodies in self.objects.read_each(current):
             if self.deadline.passed():
                 raise Interrupted
-            plan = self._plan(stored)
+            plan = self._plan(stored, self._inflate(bodies[0]) if bodies else None)
             if plan.changes:
                 # Written down first: if the run dies during the change, the resume finishes it and
                 # counts it once (_finish_in_flight).
@@ -287,14 +297,15 @@ class Purger:
         for stored in self.objects.objects(key, None):
             if stored.key == key:
                 # What is left to do (possibly nothing); its counts were recorded before the change began.
-                self._apply(stored, self._plan(stored))
+                current = self._read(stored.key, stored.latest_version) if stored.has_current else None
+                self._apply(stored, self._plan(stored, current))
         state.finish_object(key, Counts.from_dict(state.in_flight))
         self._save(state)
 
-    def _plan(self, stored: StoredObject) -> ObjectPlan:
-        """What removing suppressed machines' lines from one object and its versions takes (reads only)."""
+    def _plan(self, stored: StoredObject, data: bytes | None) -> ObjectPlan:
+        """What removing suppressed machines' lines from one object and its versions takes (reads only);
+        data is its current version inflated, None when it has none or that one is unreadable."""
         unreadable = 0
-        data = self._read(stored.key, stored.latest_version) if stored.has_current else None
         if stored.has_current and data is None:
             unreadable += 1
         if data is not None and self._has_suppressed(data):
@@ -347,19 +358,40 @@ class Purger:
 
     def _read(self, key: str, version: str | None) -> bytes | None:
         """The inflated object, or None when it is not gzip (counted as unreadable by the caller)."""
-        raw = self.objects.read(key, version)
+        return self._inflate(self.objects.read(key, version))
+
+    @staticmethod
+    def _inflate(raw: bytes) -> bytes | None:
         try:
             return zlib.decompress(raw, wbits=16 + zlib.MAX_WBITS)
         except zlib.error:
             return None
 
     def _has_suppressed(self, data: bytes) -> bool:
-        """Whether any line belongs to a suppressed machine: the common answer, no, without splitting."""
+        """Whether any line belongs to a suppressed machine: the common answer, no, without splitting.
+
+        Every object is asked, twice a pass, so the answer per GUID is remembered (as its bytes: no
+        decoding, no keyed hash the second time), and the GUIDs are found by splitting on the field's
+        name, which is cheaper than the regular expression; a slice that is not a GUID (a broken line)
+        is never a suppressed machine, as with the expression."""
         if not self.suppressed_keys:
             return False
-        key = self.keyer.key
-        keys = self.suppressed_keys
-        return any(key(m.decode()) in keys for m in set(_MACHINE_ID.findall(data)))
+        verdicts = self._verdicts
+        for candidate in {piece[:_QUOTED_GUID_LENGTH] for piece in data.split(_MACHINE_ID_FIELD)[1:]}:
+            verdict = verdicts.get(candidate)
+            if verdict is None:
+                if len(verdicts) >= VERDICT_CACHE_SIZE:
+                    verdicts.clear()
+                verdict = verdicts[candidate] = self._suppressed_guid(candidate)
+            if verdict:
+                return True
+        return False
+
+    def _suppressed_guid(self, candidate: bytes) -> bool:
+        """candidate: what follows `"machine_id":"`, as long as a GUID and its closing quote."""
+        if _QUOTED_GUID.fullmatch(candidate) is None:
+            return False
+        return self.keyer.key(candidate[:-1].decode()) in self.suppressed_keys
 
     def _split(self, data: bytes) -> tuple[list[tuple[bytes, str | None]], Counter[str]]:
         """(line, machine key if suppressed) for each line, and the suppressed keys' line counts.
@@ -383,15 +415,17 @@ class Purger:
     def _verify(self, state: PassState) -> None:
         """Re-scan every object and version; count lines of suppressed machines still present."""
         saved_at = time.monotonic()
-        for stored in self.objects.objects(REPORTS_PREFIX, state.verify_last_key):
+        listing = self.objects.objects(REPORTS_PREFIX, state.verify_last_key)
+        every_version = (
+            (stored, ((stored.latest_version,) if stored.has_current else ()) + stored.noncurrent_versions)
+            for stored in listing
+        )
+        for stored, bodies in self.objects.read_each(every_version):
             if self.deadline.passed():
                 raise Interrupted
-            versions = (stored.latest_version,) if stored.has_current else ()
-            for version in (*versions, *stored.noncurrent_versions):
-                raw = self.objects.read(stored.key, version)
-                try:
-                    data = zlib.decompress(raw, wbits=16 + zlib.MAX_WBITS)
-                except zlib.error:
+            for raw in bodies:
+                data = self._inflate(raw)
+                if data is None:
                     state.verify_unreadable += 1
                     continue
                 if self._has_suppressed(data):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,12 +17,23 @@ class StoredObject:
     """False when the latest version is a delete marker (only older versions hold data)."""
 
 
+VersionsToRead = tuple[StoredObject, tuple[str | None, ...]]
+"""An object and which of its versions to read (None: the current one of an unversioned bucket)."""
+
+
 class ReportObjects(Protocol):
     def objects(self, prefix: str, start_after: str | None) -> Iterator[StoredObject]:
         """Objects under prefix in key order, after start_after (resume point)."""
         ...
 
     def read(self, key: str, version: str | None = None) -> bytes: ...
+
+    def read_each(self, reads: Iterable[VersionsToRead]) -> Iterator[tuple[StoredObject, list[bytes]]]:
+        """For each (object, versions) in the order given, the object and the bytes of those versions.
+
+        The purge handles objects one at a time, in order; an adapter whose reads wait (S3) fetches
+        ahead of it, so that the pass does not wait a round trip per object."""
+        ...
 
     def replace(self, key: str, body: bytes) -> None:
         """Overwrite the object in one PUT: readers see the old or the new content, never a gap."""
