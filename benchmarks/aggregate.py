@@ -49,7 +49,7 @@ REPORTS_PER_OBJECT = 100
 SIZES = {"1M": (1_000_000, 100_000), "250k": (250_000, 25_000)}
 FIXED_COST_DAY = (1_000, 100)
 """For information: a day this small costs only what every run costs whatever its size."""
-ROUNDS = 7
+ROUNDS = 9
 MAX_FLOOR_RATIO = 3.0
 MAX_PEAK_RSS_MB = 1536
 GROWTH_RANGE = (3.5, 4.5)
@@ -319,7 +319,10 @@ def measure(rounds: int = ROUNDS) -> Results:
     done = []
     for number in range(rounds):
         floors, aggregates = {}, {}
-        for label, root in roots.items():
+        # Odd rounds run the large day first, even rounds the small one: what runs right after a long
+        # burst of both cores (a slower clock, a busier neighbour) falls on each size alike.
+        order = list(roots.items()) if number % 2 == 0 else list(reversed(roots.items()))
+        for label, root in order:
             floors[label] = spawn("floor", root)
             aggregates[label] = spawn("aggregate", root)
         done.append(Round(floors, aggregates))
@@ -397,8 +400,9 @@ writing every table (internal Parquet, partner Parquet and CSV, sketches, manife
 directory: DuckDB {payload["engine"]}, {payload["threads"]} threads, memory_limit 1024 MB. The floor
 decompresses the same objects with Python's gzip and counts their lines, single-threaded. Each
 measurement runs in a fresh interpreter and times only the work. After one warm-up floor per size
-(page cache), {len(results.rounds)} rounds each run, for the 1M day then the 250k day, the floor and
-right after it the aggregation. The ratio is the median of the per-round ratios and the growth the
+(page cache), {len(results.rounds)} rounds each run, for each day, the floor and right after it the
+aggregation, the 1M day first in odd rounds and the 250k day first in even ones. The ratio is the
+median of the per-round ratios and the growth the
 median of the per-round growth (both sizes of a round run within seconds of each other): pairs
 measured together share the machine's load of the moment, which the ratio of two medians taken
 minutes apart would not. Peak RSS is the aggregation child's `ru_maxrss` (os.wait4), imports

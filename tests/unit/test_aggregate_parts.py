@@ -28,6 +28,9 @@ def test_table_keys_are_partitioned_by_audience_table_and_day() -> None:
     assert aggregate_keys.sketches_key(DAY) == "aggregates/internal/sketches/dt=2026-11-28/sketches.parquet"
     assert aggregate_keys.manifest_key(DAY) == "aggregates/manifest/dt=2026-11-28/manifest.json"
     assert aggregate_keys.report_hour_prefix(DAY, 7) == "reports/dt=2026-11-28/hr=07/"
+    # every day of a table sits under the table's prefix, so one listing finds the days that have it
+    assert aggregate_keys.table_prefix("internal", "sketches") == "aggregates/internal/sketches/"
+    assert aggregate_keys.sketches_key(DAY).startswith(aggregate_keys.table_prefix("internal", "sketches"))
 
 
 @pytest.mark.parametrize("table", ["../x", "Problems", "", "a/b"])

@@ -224,23 +224,24 @@ def _earlier_sketches(
     day: date, store: AggregateStore, engine: Engine, directory: Path
 ) -> dict[date, list[DaySketch]]:
     """The stored sketches of the days before `day` that the longest window covers (days never
-    aggregated are absent). Fetched side by side: one round trip after the other would add up on S3."""
+    aggregated are absent). One listing says which days have them (without list rights on a key, S3
+    answers a GET of a missing object with 403, not 404); those are fetched side by side."""
     directory.mkdir(parents=True, exist_ok=True)
+    stored = set(store.list_keys(aggregate_keys.table_prefix("internal", aggregate_keys.SKETCHES_TABLE)))
+    days = [
+        d
+        for d in dates.window_days(day, max(ROLLING_WINDOWS))[:-1]
+        if aggregate_keys.sketches_key(d) in stored
+    ]
 
     def fetch(earlier: date) -> Path | None:
-        key = aggregate_keys.sketches_key(earlier)
-        # List first: without list rights on a key, S3 answers a GET of a missing object with 403, not 404.
-        listed = store.list_keys(
-            aggregate_keys.table_day_prefix("internal", aggregate_keys.SKETCHES_TABLE, earlier)
-        )
-        data = store.get(key) if key in listed else None
-        if data is None:
+        data = store.get(aggregate_keys.sketches_key(earlier))
+        if data is None:  # deleted since the listing: the day counts as missing
             return None
         path = directory / f"{earlier.isoformat()}.parquet"
         path.write_bytes(data)
         return path
 
-    days = dates.window_days(day, max(ROLLING_WINDOWS))[:-1]
     paths = map_in_threads(fetch, days, STORE_WORKERS)
     return {earlier: engine.read_sketches(path) for earlier, path in zip(days, paths, strict=True) if path}
 

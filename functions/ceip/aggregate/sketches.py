@@ -99,14 +99,17 @@ def rolling_windows(
     estimates: dict[int, dict[SketchKey, tuple[int, int]]] = {length: {} for length in ordered}
     for key, entries in parts.items():
         union, total, merged = hll_union(LG_K), 0, 0
+        estimate, estimated_at = 0, 0
         for length in ordered:
             while merged < len(entries) and entries[merged][0] < length:
                 item = entries[merged][1]
                 union.update(hll_sketch.deserialize(item.sketch))
                 total += item.total
                 merged += 1
+            if merged > estimated_at:  # a longer window with no further day of this key: same estimate
+                estimate, estimated_at = round(union.get_result().get_estimate()), merged
             if merged:
-                estimates[length][key] = (total, round(union.get_result().get_estimate()))
+                estimates[length][key] = (total, estimate)
     windows = {}
     for length in ordered:
         covered = newest_first[:length][::-1]

@@ -27,6 +27,11 @@ def _checked(table: str) -> str:
     return table
 
 
+def table_prefix(audience: Audience, table: str) -> str:
+    """Every day of one table."""
+    return f"{AGGREGATES_PREFIX}{audience}/{_checked(table)}/"
+
+
 def table_day_prefix(audience: Audience, table: str, day: date) -> str:
     """Everything one run writes for one table and day lives under this prefix (and nothing else)."""
     return f"{AGGREGATES_PREFIX}{audience}/{_checked(table)}/dt={day.isoformat()}/"
