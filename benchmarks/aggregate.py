@@ -233,8 +233,9 @@ def _instrument(timings: dict[str, float]) -> None:
     timed(service, "sketch_of", "HLL sketches (Python, beside the daily tables)")
     timed(service, "rolling_windows", "rolling windows (Python, beside the daily tables)")
     timed(service, "_earlier_sketches", "earlier days' sketches")
-    timed(engine.Engine, "build_partner_tables", "partner tables (SQL)")
-    timed(service, "_export", "write Parquet/CSV")
+    timed(
+        engine.Engine, "publish", "partner tables and Parquet/CSV files (the first five beside performance)"
+    )
 
 
 @dataclass(frozen=True)
@@ -413,8 +414,9 @@ cores run the aggregation at once, which other processes on the machine prevent.
 Rounds: {rounds}.
 
 Where the 1M-report run spends its time (one extra run with per-stage timers; the HLL sketches and
-rolling windows run on a thread beside the daily tables, so those overlap; stages not listed, such
-as the sketch inputs query, make up the rest):
+rolling windows run on a thread beside the daily tables, and five tables are published while
+performance is computed, so those overlap; stages not listed, such as the sketch inputs query, make
+up the rest):
 
 {markdown_table(("Stage", "Time", "Share"), stage_rows)}
 

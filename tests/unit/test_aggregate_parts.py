@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ceip.aggregate import dates, engine, loading, queries, sketches, tables
+from ceip.aggregate import dates, engine, loading, queries, service, sketches, tables
 from ceip.aggregate.staging import fetch_objects, inflate_parts
 from ceip.storage import aggregate_keys
 from tests.support.aggregate_fakes import MemorySource
@@ -108,6 +108,28 @@ def test_tables_built_side_by_side_read_only_tables_of_earlier_stages(
             sql = re.sub(r"--[^\n]*", "", queries.sql_text(f"{folder}{name}"))  # comments may name anything
             words = set(re.findall(r"[a-z_]+", sql))
             assert not (words & not_yet) - {name}, f"{name} reads {(words & not_yet) - {name}}"
+
+
+def _tables_read(name: str) -> set[str]:
+    """The engine's tables named after FROM or JOIN in sql/<name>.sql (comments aside)."""
+    sql = re.sub(r"--[^\n]*", "", queries.sql_text(name))
+    named = set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", sql, flags=re.IGNORECASE))
+    ctes = set(re.findall(r"\b([a-z_]+)\s+(?:\([^)]*\)\s+)?AS\s*\(", sql, flags=re.IGNORECASE))
+    return named - ctes
+
+
+@pytest.mark.parametrize("table", tables.TABLES)
+def test_a_partner_table_reads_only_its_own_internal_table(table: str) -> None:
+    # (the engine publishes tables side by side, each as soon as its internal table exists)
+    assert _tables_read(f"partner/{table}") == {table}
+
+
+def test_the_tables_published_early_do_not_wait_for_the_ones_built_after_them() -> None:
+    early = set(service.PUBLISHED_EARLY)
+    later = set(tables.DAILY_TABLES) - early
+    assert later, "something must be left to overlap the early publication with"
+    for table in early:
+        assert not _tables_read(f"internal/{table}") & later, table
 
 
 def test_machine_key_is_the_guids_first_60_bits() -> None:

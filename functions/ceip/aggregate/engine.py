@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -20,7 +20,8 @@ import numpy
 from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.queries import query
 from ceip.aggregate.sketches import DaySketch, SketchKey, Window
-from ceip.aggregate.tables import TABLES, FileFormat
+from ceip.aggregate.tables import AUDIENCES, FileFormat, engine_table, formats
+from ceip.storage.aggregate_keys import Audience
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -69,10 +70,12 @@ MACHINE_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
 read, a stage at a time. A table reads only `reports` and earlier stages' tables, so the tables of a
 stage are built side by side."""
 DAILY_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
-    ("active", "configuration", "performance", "usage"),
+    ("active", "configuration", "usage"),
     ("problems", "features"),
+    ("performance",),
 )
-"""The daily tables (sql/internal/<name>.sql) in stages, likewise."""
+"""The daily tables (sql/internal/<name>.sql) in stages, likewise. performance, by far the heaviest,
+comes last and alone: the others are published (partner tables, files) while it is computed."""
 
 
 class CorruptInput(Exception):
@@ -85,6 +88,28 @@ class EngineLimits:
     threads: int
     directory: Path
     """Database file and spill space: DuckDB keeps at most memory_limit_mb in memory."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerRules:
+    min_machines: int
+    fold_share: float
+    rows_per_file: int
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedFile:
+    audience: Audience
+    fmt: FileFormat
+    part: int
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    table: str
+    rows: dict[Audience, int]
+    files: tuple[PublishedFile, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,9 +278,10 @@ class Engine:
         for stage in MACHINE_TABLE_STAGES:
             self._create_tables({name: query(name) for name in stage})
 
-    def build_daily_tables(self) -> None:
+    def build_daily_tables(self, tables: Collection[str]) -> None:
+        """These daily tables (any of DAILY_TABLES whose inputs are built), in stage order."""
         for stage in DAILY_TABLE_STAGES:
-            self._create_tables({name: query(f"internal/{name}") for name in stage})
+            self._create_tables({name: query(f"internal/{name}") for name in stage if name in tables})
 
     def _create_tables(self, definitions: dict[str, str]) -> None:
         """CREATE TABLE name AS sql for each, side by side (the tables must not read one another)."""
@@ -320,36 +346,37 @@ class Engine:
         ):
             self._insert(name, rows)
 
-    def build_partner_tables(self, *, min_machines: int, fold_share: float) -> None:
-        """partner_<table> from sql/partner/<table>.sql; each reads only its internal table."""
-        self._create_tables(
-            {
-                f"partner_{name}": query(f"partner/{name}", min_machines=min_machines, fold_share=fold_share)
-                for name in TABLES
-            }
-        )
-
     def active_products(self) -> tuple[ActiveProduct, ...]:
         rows = self._con.execute(
             "SELECT product_id, machines, reports FROM active ORDER BY product_id"
         ).fetchall()
         return tuple(ActiveProduct(str(p), int(m), int(r)) for p, m, r in rows)
 
-    def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
-        """Rows per table, in one statement (each statement costs about a millisecond of its own)."""
-        if not tables:
-            return {}
-        sql = " UNION ALL ".join(
-            f"SELECT {number} AS position, count(*) FROM {_identifier(table)}"
-            for number, table in enumerate(tables)
-        )
-        counts = dict(self._con.execute(sql).fetchall())
-        return {table: int(counts[number]) for number, table in enumerate(tables)}
+    def publish(self, tables: Sequence[str], directory: Path, rules: PartnerRules) -> list[Published]:
+        """For each internal table: its partner version (sql/partner/<table>.sql, which reads only that
+        table) built, both counted and written as sorted part files under directory/<audience>/<table>/
+        <format>/. Tables side by side on cursors; a table's own statements in order on one."""
 
-    def export(self, exports: Sequence[Export], *, rows_per_file: int) -> list[list[Path]]:
-        """Write each table as part files (sorted, so reruns on the same data give the same files), the
-        part files of each export in its own list, side by side."""
-        return self._on_cursors(lambda cursor, export: _copy(cursor, export, rows_per_file), exports)
+        def publish_one(cursor: duckdb.DuckDBPyConnection, table: str) -> Published:
+            partner = engine_table("partner", table)
+            sql = query(f"partner/{table}", min_machines=rules.min_machines, fold_share=rules.fold_share)
+            cursor.execute(f"CREATE TABLE {_identifier(partner)} AS {sql}")
+            internal_rows, partner_rows = cursor.execute(
+                f"SELECT (SELECT count(*) FROM {_identifier(table)}), "
+                f"(SELECT count(*) FROM {_identifier(partner)})"
+            ).fetchone() or (0, 0)
+            rows: dict[Audience, int] = {"internal": int(internal_rows), "partner": int(partner_rows)}
+            files: list[PublishedFile] = []
+            for audience in AUDIENCES:
+                for fmt in formats(audience):
+                    export = Export(
+                        engine_table(audience, table), directory / audience / table / fmt, fmt, rows[audience]
+                    )
+                    paths = _copy(cursor, export, rules.rows_per_file)
+                    files.extend(PublishedFile(audience, fmt, part, path) for part, path in enumerate(paths))
+            return Published(table, rows, tuple(files))
+
+        return self._on_cursors(publish_one, tables)
 
     def _on_cursors(
         self, function: Callable[[duckdb.DuckDBPyConnection, T], R], items: Sequence[T]

@@ -17,16 +17,18 @@ from importlib.metadata import version
 from pathlib import Path
 
 from ceip.aggregate import dates
-from ceip.aggregate.engine import ActiveProduct, Engine, EngineLimits, Export, SketchInput
+from ceip.aggregate.engine import ActiveProduct, Engine, EngineLimits, PartnerRules, Published, SketchInput
 from ceip.aggregate.loading import load_objects
 from ceip.aggregate.manifest import Engine as EngineInfo
 from ceip.aggregate.manifest import InputCounts, Manifest, Parameters, WindowSummary
 from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.ports import AggregateStore, ReportSource, SuppressionFilter
 from ceip.aggregate.sketches import LG_K, DaySketch, Window, rolling_windows, sketch_of
-from ceip.aggregate.tables import AUDIENCES, ROLLING_WINDOWS, TABLES, engine_table, formats
+from ceip.aggregate.tables import AUDIENCES, DAILY_TABLES, ROLLING_WINDOWS, TABLES
 from ceip.storage import aggregate_keys, keys
 
+PUBLISHED_EARLY = ("active", "configuration", "usage", "problems", "features")
+"""Daily tables published while the last one (performance, the heaviest) is still being computed."""
 STORE_WORKERS = 8
 """The day's files (about 30) go up, the earlier days' sketches (27) come down and the day's prefixes
 (19) are listed side by side: one request after the other would wait a second or two on S3."""
@@ -120,32 +122,17 @@ def aggregate_day(
             suppressed_reports = engine.drop_machines(sorted(suppressed))
             aggregated = engine.report_count()
             engine.build_machine_tables()
-            inputs = engine.sketch_inputs()
             earlier = _earlier_sketches(day, store, engine, work / "past")
-            # Sketches and windows are Python work, the daily tables DuckDB's (which releases the GIL):
-            # side by side, the Python part costs no extra time whenever DuckDB leaves a core idle.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sketches") as sketching:
-                sketched = sketching.submit(_sketches_and_windows, day, inputs, earlier)
-                engine.build_daily_tables()
-                today, windows = sketched.result()
-            engine.build_rolling_tables(windows)
-            engine.build_partner_tables(min_machines=options.min_machines, fold_share=options.fold_share)
+            rules = PartnerRules(options.min_machines, options.fold_share, options.rows_per_file)
+            out = work / "out"
+            today, windows, published = _build_and_publish(day, engine, earlier, rules, out)
             active = engine.active_products()
-            outputs, rows = _export(day, engine, work / "out", options.rows_per_file)
-            sketches_path = work / "out" / "sketches.parquet"
+            outputs, rows = _outputs(day, published)
+            sketches_path = out / "sketches.parquet"
             engine.write_sketches(today, sketches_path)
             outputs.append(_Output(aggregate_keys.sketches_key(day), sketches_path, CONTENT_TYPES["parquet"]))
         manifest_key = aggregate_keys.manifest_key(day)
-        # Withdrawn before the first file is replaced: a rerun that dies halfway must not leave the old
-        # manifest vouching for a mix of two runs' files. No manifest means "not ready"; the retry fixes it.
-        store.delete([manifest_key])
-        map_in_threads(
-            lambda output: store.put(output.key, output.path.read_bytes(), content_type=output.content_type),
-            outputs,
-            STORE_WORKERS,
-        )
-        written = [output.key for output in outputs]
-        stale = _delete_stale(day, store, set(written))
+        written, stale = _replace_day_output(day, store, outputs, manifest_key)
 
     duplicates_within = dropped.get("duplicate", 0)
     from_previous = dropped.get("seen_previous_day", 0)
@@ -197,6 +184,42 @@ def aggregate_day(
     return DayResult(manifest, manifest_key, active)
 
 
+def _replace_day_output(
+    day: date, store: AggregateStore, outputs: list[_Output], manifest_key: str
+) -> tuple[list[str], int]:
+    """Put the day's files in place of an earlier run's; the keys written and the stale ones deleted."""
+    # Withdrawn before the first file is replaced: a rerun that dies halfway must not leave the old
+    # manifest vouching for a mix of two runs' files. No manifest means "not ready"; the retry fixes it.
+    store.delete([manifest_key])
+    map_in_threads(
+        lambda output: store.put(output.key, output.path.read_bytes(), content_type=output.content_type),
+        outputs,
+        STORE_WORKERS,
+    )
+    written = [output.key for output in outputs]
+    return written, _delete_stale(day, store, set(written))
+
+
+def _build_and_publish(
+    day: date, engine: Engine, earlier: dict[date, list[DaySketch]], rules: PartnerRules, out: Path
+) -> tuple[list[DaySketch], list[Window], list[Published]]:
+    """Today's sketches and the windows, the daily and rolling tables, and every table published.
+
+    Side by side: the sketches and windows (Python; DuckDB releases the GIL), the heaviest daily table,
+    and the publication (partner tables and files: many small statements) of the others."""
+    inputs = engine.sketch_inputs()
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="aggregate") as background:
+        sketched = background.submit(_sketches_and_windows, day, inputs, earlier)
+        engine.build_daily_tables(PUBLISHED_EARLY)
+        early = background.submit(engine.publish, PUBLISHED_EARLY, out, rules)
+        engine.build_daily_tables(set(DAILY_TABLES) - set(PUBLISHED_EARLY))
+        today, windows = sketched.result()
+        engine.build_rolling_tables(windows)
+        late = [table for table in TABLES if table not in PUBLISHED_EARLY]
+        published = early.result() + engine.publish(late, out, rules)
+    return today, windows, published
+
+
 def _listed_keys(day: date, source: ReportSource, lookback_hours: int) -> tuple[list[str], list[str]]:
     """The day's report objects, and those of the previous day's last hours (retries across midnight)."""
     day_keys = source.list_keys(keys.report_day_prefix(day))
@@ -246,27 +269,23 @@ def _earlier_sketches(
     return {earlier: engine.read_sketches(path) for earlier, path in zip(days, paths, strict=True) if path}
 
 
-def _export(
-    day: date, engine: Engine, directory: Path, rows_per_file: int
-) -> tuple[list[_Output], dict[str, int]]:
-    names = {(audience, table): engine_table(audience, table) for audience in AUDIENCES for table in TABLES}
-    counts = engine.row_counts(list(names.values()))
-    rows = {f"{audience}/{table}": counts[name] for (audience, table), name in names.items()}
-    jobs = [
-        (audience, table, Export(name, directory / audience / table / fmt, fmt, counts[name]))
-        for (audience, table), name in names.items()
-        for fmt in formats(audience)
-    ]
-    written = engine.export([export for _, _, export in jobs], rows_per_file=rows_per_file)
-    outputs = [
-        _Output(
-            aggregate_keys.table_part_key(audience, table, day, part, export.fmt),
-            path,
-            CONTENT_TYPES[export.fmt],
-        )
-        for (audience, table, export), paths in zip(jobs, written, strict=True)
-        for part, path in enumerate(paths)
-    ]
+def _outputs(day: date, published: list[Published]) -> tuple[list[_Output], dict[str, int]]:
+    """The published files as store keys, in the order of TABLES, and the rows per audience and table."""
+    by_table = {p.table: p for p in published}
+    outputs: list[_Output] = []
+    rows: dict[str, int] = {}
+    for audience in AUDIENCES:
+        for table in TABLES:
+            rows[f"{audience}/{table}"] = by_table[table].rows[audience]
+            outputs.extend(
+                _Output(
+                    aggregate_keys.table_part_key(audience, table, day, f.part, f.fmt),
+                    f.path,
+                    CONTENT_TYPES[f.fmt],
+                )
+                for f in by_table[table].files
+                if f.audience == audience
+            )
     return outputs, rows
 
 
