@@ -12,6 +12,19 @@ import pytest
 from ceip.storage.read_ahead import read_ahead
 
 
+class Recorder:
+    """A read that notes which items it was asked for, from any thread."""
+
+    def __init__(self) -> None:
+        self.started: list[int] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, n: int) -> int:
+        with self._lock:
+            self.started.append(n)
+        return n
+
+
 def test_results_come_in_the_items_order_whatever_order_the_threads_finish_in() -> None:
     # Given reads that take uneven times on several threads
     rng = random.Random(3)
@@ -29,19 +42,12 @@ def test_results_come_in_the_items_order_whatever_order_the_threads_finish_in() 
 
 def test_no_more_than_depth_batches_are_read_ahead_of_the_loop() -> None:
     # Given a loop that has taken only the first item
-    started: list[int] = []
-    lock = threading.Lock()
-
-    def record(n: int) -> int:
-        with lock:
-            started.append(n)
-        return n
-
+    record = Recorder()
     with closing(read_ahead(range(1_000), record, workers=2, batch=4, depth=3)) as pairs:
         assert next(pairs) == (0, 0)
         time.sleep(0.05)
         # Then at most the current batch and depth more were read (none of the rest of the listing)
-        assert len(started) <= 4 * (3 + 1)
+        assert len(record.started) <= 4 * (3 + 1)
 
 
 def test_an_error_is_raised_when_its_items_turn_comes_and_earlier_items_are_handed_over() -> None:
@@ -63,20 +69,13 @@ def test_an_error_is_raised_when_its_items_turn_comes_and_earlier_items_are_hand
 
 def test_stopping_early_does_not_read_the_rest() -> None:
     # Given a long listing, and a loop that stops after a few items (a deadline)
-    calls: list[int] = []
-    lock = threading.Lock()
-
-    def record(n: int) -> int:
-        with lock:
-            calls.append(n)
-        return n
-
+    record = Recorder()
     with closing(read_ahead(range(100_000), record, workers=2, batch=10, depth=2)) as pairs:
         for item, _ in pairs:
             if item == 5:
                 break
     # Then the reads stop with the loop, a few batches in
-    assert len(calls) <= 10 * 4
+    assert len(record.started) <= 10 * 4
 
 
 def test_empty_input_and_bad_sizes() -> None:

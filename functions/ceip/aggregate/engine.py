@@ -113,15 +113,6 @@ class Published:
 
 
 @dataclass(frozen=True, slots=True)
-class Export:
-    table: str
-    directory: Path
-    fmt: FileFormat
-    rows: int
-    """The table's row count, which says how many part files it takes."""
-
-
-@dataclass(frozen=True, slots=True)
 class SketchInput:
     key: SketchKey
     total: int
@@ -369,10 +360,14 @@ class Engine:
             files: list[PublishedFile] = []
             for audience in AUDIENCES:
                 for fmt in formats(audience):
-                    export = Export(
-                        engine_table(audience, table), directory / audience / table / fmt, fmt, rows[audience]
+                    paths = _copy(
+                        cursor,
+                        engine_table(audience, table),
+                        directory / audience / table / fmt,
+                        fmt,
+                        parts=max(1, math.ceil(rows[audience] / rules.rows_per_file)),
+                        rows_per_file=rules.rows_per_file,
                     )
-                    paths = _copy(cursor, export, rules.rows_per_file)
                     files.extend(PublishedFile(audience, fmt, part, path) for part, path in enumerate(paths))
             return Published(table, rows, tuple(files))
 
@@ -425,15 +420,23 @@ class Engine:
         return [DaySketch(SketchKey(s, p, i, k), int(t), bytes(b)) for s, p, i, k, t, b in rows]
 
 
-def _copy(con: duckdb.DuckDBPyConnection, export: Export, rows_per_file: int) -> list[Path]:
-    """COPY one table to its part files; a table that fits one file is written without LIMIT/OFFSET."""
-    export.directory.mkdir(parents=True, exist_ok=True)
-    options = "FORMAT parquet, COMPRESSION zstd" if export.fmt == "parquet" else "FORMAT csv, HEADER true"
-    select = f"SELECT * FROM {_identifier(export.table)} ORDER BY ALL"
-    parts = max(1, math.ceil(export.rows / rows_per_file))
+def _copy(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    directory: Path,
+    fmt: FileFormat,
+    *,
+    parts: int,
+    rows_per_file: int,
+) -> list[Path]:
+    """COPY one table, sorted, to `parts` part files; a table that fits one file is written without
+    LIMIT/OFFSET."""
+    directory.mkdir(parents=True, exist_ok=True)
+    options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
+    select = f"SELECT * FROM {_identifier(table)} ORDER BY ALL"
     paths = []
     for part in range(parts):
-        path = export.directory / f"part-{part:05d}.{export.fmt}"
+        path = directory / f"part-{part:05d}.{fmt}"
         window = f" LIMIT {rows_per_file} OFFSET {part * rows_per_file}" if parts > 1 else ""
         con.execute(f"COPY ({select}{window}) TO '{_path_literal(path)}' ({options})")
         paths.append(path)

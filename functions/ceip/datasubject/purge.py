@@ -29,9 +29,10 @@ from ceip.storage.keys import REPORTS_PREFIX
 
 # Stored lines are canonical JSON (sorted keys, no spaces) and carry no free text, so this pattern
 # finds exactly the machine_id field of each line.
-_MACHINE_ID = re.compile(rb'"machine_id":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"')
+_GUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _MACHINE_ID_FIELD = b'"machine_id":"'
-_QUOTED_GUID = re.compile(rb'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"')
+_MACHINE_ID = re.compile(re.escape(_MACHINE_ID_FIELD) + b"(" + _GUID + b')"')
+_QUOTED_GUID = re.compile(_GUID + b'"')
 _QUOTED_GUID_LENGTH = 37
 """A GUID and the quote that closes its value: what follows the field's name in a line."""
 CHECKPOINT_SECONDS = 2.0
@@ -273,8 +274,7 @@ class Purger:
     def _pass(self, state: PassState) -> None:
         saved_at = time.monotonic()
         listing = self.objects.objects(REPORTS_PREFIX, state.last_key)
-        current = ((stored, (stored.latest_version,) if stored.has_current else ()) for stored in listing)
-        for stored, bodies in self.objects.read_each(current):
+        for stored, bodies in self.objects.read_each((stored, stored.current) for stored in listing):
             if self.deadline.passed():
                 raise Interrupted
             plan = self._plan(stored, self._inflate(bodies[0]) if bodies else None)
@@ -416,10 +416,7 @@ class Purger:
         """Re-scan every object and version; count lines of suppressed machines still present."""
         saved_at = time.monotonic()
         listing = self.objects.objects(REPORTS_PREFIX, state.verify_last_key)
-        every_version = (
-            (stored, ((stored.latest_version,) if stored.has_current else ()) + stored.noncurrent_versions)
-            for stored in listing
-        )
+        every_version = ((stored, stored.current + stored.noncurrent_versions) for stored in listing)
         for stored, bodies in self.objects.read_each(every_version):
             if self.deadline.passed():
                 raise Interrupted

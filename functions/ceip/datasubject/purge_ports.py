@@ -16,6 +16,11 @@ class StoredObject:
     has_current: bool = True
     """False when the latest version is a delete marker (only older versions hold data)."""
 
+    @property
+    def current(self) -> tuple[str | None, ...]:
+        """The version that holds the object's current content: none behind a delete marker."""
+        return (self.latest_version,) if self.has_current else ()
+
 
 VersionsToRead = tuple[StoredObject, tuple[str | None, ...]]
 """An object and which of its versions to read (None: the current one of an unversioned bucket)."""

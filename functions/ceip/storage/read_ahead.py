@@ -1,9 +1,9 @@
 """Reading objects ahead of a loop that must handle them one at a time, in order.
 
 The purge decides object by object, in key order, and its checkpoint names the last object done: the
-decisions stay sequential. What each decision waits for is not: an S3 GET (tens of milliseconds) and
-its inflate (zlib releases the GIL). Those run on a few threads, a batch of objects per task so that
-small objects do not drown in handoffs between threads, while the loop works through earlier ones.
+decisions stay sequential. What each decision waits for is not: an S3 GET (tens of milliseconds).
+Those run on a few threads, a batch of objects per task so that small objects do not drown in
+handoffs between threads, while the loop works through earlier ones.
 """
 
 from __future__ import annotations
