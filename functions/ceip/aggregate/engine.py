@@ -6,9 +6,10 @@ the table definitions themselves are the SQL files under sql/.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -159,18 +160,27 @@ class Engine:
         row = self._con.execute(sql, parameters).fetchone()
         return row[0] if row else None
 
-    def _columns(self, table: str) -> list[tuple[Any, ...]]:
-        description = self._con.execute(f"SELECT * FROM {_identifier(table)} LIMIT 0").description
-        return list(description or [])
+    @contextlib.contextmanager
+    def _own_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for statements run beside the main thread's (a connection is not shared by threads)."""
+        cursor = self._con.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
 
-    def _insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    def _insert(
+        self, table: str, rows: Sequence[tuple[Any, ...]], con: duckdb.DuckDBPyConnection | None = None
+    ) -> None:
         """Insert rows by handing DuckDB one NumPy array per column: binding them as list parameters
         converts every value on its own, which made a few thousand rows (sketches, rolling windows)
         cost a tenth of a second, a fixed cost of every run however small its day."""
         if not rows:
             return
+        con = con or self._con
         # The table's columns from an empty result (a duckdb_columns() lookup scans the whole catalog).
-        names = [str(column[0]) for column in self._columns(table)]
+        description = con.execute(f"SELECT * FROM {_identifier(table)} LIMIT 0").description or []
+        names = [str(column[0]) for column in description]
         values = list(zip(*rows, strict=True))
         if len(values) != len(names):
             raise ValueError(f"{table} has {len(names)} columns, rows have {len(values)}")
@@ -179,12 +189,13 @@ class Engine:
             array = numpy.empty(len(column), dtype=object)
             array[:] = column  # element by element: a bytes or tuple value stays one object
             columns[name] = array
-        self._con.register(_ROWS_VIEW, columns)
+        # Registered views belong to the cursor that registers them: side-by-side inserts do not clash.
+        con.register(_ROWS_VIEW, columns)
         try:
             # Each column is cast to the table's type on the way in.
-            self._con.execute(f"INSERT INTO {_identifier(table)} SELECT {', '.join(names)} FROM {_ROWS_VIEW}")
+            con.execute(f"INSERT INTO {_identifier(table)} SELECT {', '.join(names)} FROM {_ROWS_VIEW}")
         finally:
-            self._con.unregister(_ROWS_VIEW)
+            con.unregister(_ROWS_VIEW)
 
     # -- input ---------------------------------------------------------------------------------------
     def create_inputs(self) -> None:
@@ -285,7 +296,9 @@ class Engine:
 
     def sketch_inputs(self) -> list[SketchInput]:
         # fetchnumpy: each key's machines arrive as one int64 array, not a Python object per machine.
-        columns = self._con.execute(query("sketch_inputs")).fetchnumpy()
+        # On a cursor of its own: it runs beside the daily tables.
+        with self._own_cursor() as cursor:
+            columns = cursor.execute(query("sketch_inputs")).fetchnumpy()
         inputs = []
         for scope, product_id, item_id, item_kind, total, machine_keys in zip(
             columns["scope"],
@@ -305,8 +318,14 @@ class Engine:
         return inputs
 
     def build_rolling_tables(self, windows: Sequence[Window]) -> None:
+        """The rolling tables from the merged windows, on a cursor of their own (they run beside the
+        daily tables)."""
+        with self._own_cursor() as cursor:
+            self._build_rolling_tables(cursor, windows)
+
+    def _build_rolling_tables(self, con: duckdb.DuckDBPyConnection, windows: Sequence[Window]) -> None:
         for name, columns in ROLLING_COLUMNS.items():
-            self._con.execute(f"CREATE TABLE {name} ({columns})")
+            con.execute(f"CREATE TABLE {name} ({columns})")
         problems, features, active = [], [], []
         for window in windows:
             common = (window.days, window.start, len(window.days_with_data))
@@ -335,7 +354,7 @@ class Engine:
             ("features_rolling", features),
             ("active_rolling", active),
         ):
-            self._insert(name, rows)
+            self._insert(name, rows, con)
 
     def active_products(self) -> tuple[ActiveProduct, ...]:
         rows = self._con.execute(
@@ -400,18 +419,23 @@ class Engine:
 
     # -- sketches ------------------------------------------------------------------------------------
     def write_sketches(self, sketches: Sequence[DaySketch], path: Path) -> None:
-        self._con.execute(f"CREATE OR REPLACE TEMP TABLE sketches_out ({SKETCH_COLUMNS})")
-        self._insert(
-            "sketches_out",
-            [
-                (s.key.scope, s.key.product_id, s.key.item_id, s.key.item_kind, s.total, s.sketch)
-                for s in sketches
-            ],
-        )
-        self._con.execute(
-            f"COPY (SELECT * FROM sketches_out ORDER BY scope, product_id, item_id, item_kind) "
-            f"TO '{_path_literal(path)}' (FORMAT parquet)"
-        )
+        """The day's sketches as one Parquet file, on a cursor of its own (beside the daily tables)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._own_cursor() as cursor:
+            # A temp table belongs to its cursor's connection, and goes when the cursor is closed.
+            cursor.execute(f"CREATE TEMP TABLE sketches_out ({SKETCH_COLUMNS})")
+            self._insert(
+                "sketches_out",
+                [
+                    (s.key.scope, s.key.product_id, s.key.item_id, s.key.item_kind, s.total, s.sketch)
+                    for s in sketches
+                ],
+                cursor,
+            )
+            cursor.execute(
+                f"COPY (SELECT * FROM sketches_out ORDER BY scope, product_id, item_id, item_kind) "
+                f"TO '{_path_literal(path)}' (FORMAT parquet)"
+            )
 
     def read_sketches(self, path: Path) -> list[DaySketch]:
         rows = self._con.execute(

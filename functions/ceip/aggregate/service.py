@@ -24,7 +24,7 @@ from ceip.aggregate.manifest import InputCounts, Manifest, Parameters, WindowSum
 from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.ports import AggregateStore, ReportSource, SuppressionFilter
 from ceip.aggregate.sketches import LG_K, DaySketch, Window, rolling_windows, sketch_of
-from ceip.aggregate.tables import AUDIENCES, DAILY_TABLES, ROLLING_WINDOWS, TABLES
+from ceip.aggregate.tables import AUDIENCES, DAILY_TABLES, ROLLING_TABLES, ROLLING_WINDOWS, TABLES
 from ceip.storage import aggregate_keys, keys
 
 PUBLISHED_EARLY = ("active", "configuration", "usage", "problems", "features")
@@ -96,25 +96,29 @@ def aggregate_day(
     with tempfile.TemporaryDirectory(prefix="ceip-aggregate-", dir=options.work_dir) as scratch:
         work = Path(scratch)
         limits = EngineLimits(options.memory_limit_mb, options.threads, work / "duckdb")
-        # DuckDB starts (tens of milliseconds) while the objects are listed.
+        load = functools.partial(
+            load_objects,
+            source=source,
+            chunk_objects=options.chunk_objects,
+            fetch_workers=options.fetch_workers,
+            parse_threads=options.threads,
+        )
+        # DuckDB starts (tens of milliseconds, every run) while the objects are listed and the first
+        # chunk is fetched; the first append waits for it.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine") as starter:
-            starting = starter.submit(Engine, limits)
+            starting = starter.submit(_started_engine, limits)
             try:
                 day_keys, previous_keys = _listed_keys(day, source, options.lookback_hours)
+                loaded = load(
+                    day_keys,
+                    append=lambda files: starting.result().append_reports(files),
+                    directory=work / "day",
+                )
             except BaseException:
                 with contextlib.suppress(Exception):
                     starting.result().close()
                 raise
         with starting.result() as engine:
-            engine.create_inputs()
-            load = functools.partial(
-                load_objects,
-                source=source,
-                chunk_objects=options.chunk_objects,
-                fetch_workers=options.fetch_workers,
-                parse_threads=options.threads,
-            )
-            loaded = load(day_keys, append=engine.append_reports, directory=work / "day")
             previous = load(previous_keys, append=engine.append_previous_ids, directory=work / "previous")
             dropped = engine.drop_unusable()
             day_machines = engine.machine_ids()
@@ -125,11 +129,12 @@ def aggregate_day(
             earlier = _earlier_sketches(day, store, engine, work / "past")
             rules = PartnerRules(options.min_machines, options.fold_share, options.rows_per_file)
             out = work / "out"
-            today, windows, published = _build_and_publish(day, engine, earlier, rules, out)
+            sketches_path = out / "sketches.parquet"
+            windows, published = _build_and_publish(
+                day, engine, earlier, rules=rules, out=out, sketches_path=sketches_path
+            )
             active = engine.active_products()
             outputs, rows = _outputs(day, published)
-            sketches_path = out / "sketches.parquet"
-            engine.write_sketches(today, sketches_path)
             outputs.append(_Output(aggregate_keys.sketches_key(day), sketches_path, CONTENT_TYPES["parquet"]))
         manifest_key = aggregate_keys.manifest_key(day)
         written, stale = _replace_day_output(day, store, outputs, manifest_key)
@@ -200,24 +205,65 @@ def _replace_day_output(
     return written, _delete_stale(day, store, set(written))
 
 
-def _build_and_publish(
-    day: date, engine: Engine, earlier: dict[date, list[DaySketch]], rules: PartnerRules, out: Path
-) -> tuple[list[DaySketch], list[Window], list[Published]]:
-    """Today's sketches and the windows, the daily and rolling tables, and every table published.
+def _started_engine(limits: EngineLimits) -> Engine:
+    engine = Engine(limits)
+    try:
+        engine.create_inputs()
+    except BaseException:
+        engine.close()
+        raise
+    return engine
 
-    Side by side: the sketches and windows (Python; DuckDB releases the GIL), the heaviest daily table,
-    and the publication (partner tables and files: many small statements) of the others."""
-    inputs = engine.sketch_inputs()
+
+def _build_and_publish(
+    day: date,
+    engine: Engine,
+    earlier: dict[date, list[DaySketch]],
+    *,
+    rules: PartnerRules,
+    out: Path,
+    sketches_path: Path,
+) -> tuple[list[Window], list[Published]]:
+    """Today's sketches (written to sketches_path) and the windows, the daily and rolling tables, and
+    every table published.
+
+    Side by side: the daily tables on the main thread, performance (the heaviest) last; on one
+    background thread the sketch inputs, sketches, windows and rolling tables (Python and small
+    statements; DuckDB releases the GIL) and their publication; on another the publication (partner
+    tables and files: many small statements) of the other daily tables as soon as they are built."""
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="aggregate") as background:
-        sketched = background.submit(_sketches_and_windows, day, inputs, earlier)
+        rolling = background.submit(
+            _rolling_published,
+            day,
+            engine,
+            earlier,
+            rules=rules,
+            out=out,
+            sketches_path=sketches_path,
+        )
         engine.build_daily_tables(PUBLISHED_EARLY)
         early = background.submit(engine.publish, PUBLISHED_EARLY, out, rules)
         engine.build_daily_tables(set(DAILY_TABLES) - set(PUBLISHED_EARLY))
-        today, windows = sketched.result()
-        engine.build_rolling_tables(windows)
-        late = [table for table in TABLES if table not in PUBLISHED_EARLY]
-        published = early.result() + engine.publish(late, out, rules)
-    return today, windows, published
+        last = engine.publish([t for t in DAILY_TABLES if t not in PUBLISHED_EARLY], out, rules)
+        windows, rolling_tables = rolling.result()
+        published = early.result() + last + rolling_tables
+    return windows, published
+
+
+def _rolling_published(
+    day: date,
+    engine: Engine,
+    earlier: dict[date, list[DaySketch]],
+    *,
+    rules: PartnerRules,
+    out: Path,
+    sketches_path: Path,
+) -> tuple[list[Window], list[Published]]:
+    """Today's sketches computed and written, the rolling windows merged, built and published."""
+    today, windows = _sketches_and_windows(day, engine.sketch_inputs(), earlier)
+    engine.write_sketches(today, sketches_path)
+    engine.build_rolling_tables(windows)
+    return windows, engine.publish(ROLLING_TABLES, out, rules)
 
 
 def _listed_keys(day: date, source: ReportSource, lookback_hours: int) -> tuple[list[str], list[str]]:
