@@ -133,6 +133,8 @@ class Engine:
         self._directory = limits.directory
         # Two statements per DuckDB thread: while one waits on its fixed costs the other computes.
         self._statement_workers = 2 * max(1, limits.threads)
+        self._rows: dict[str, int] = {}
+        """Rows of each table built, as its CREATE TABLE AS answered (no count(*) afterwards)."""
         self._con = duckdb.connect(
             ":memory:",
             config={
@@ -290,7 +292,7 @@ class Engine:
 
         def create(cursor: duckdb.DuckDBPyConnection, item: tuple[str, str]) -> None:
             name, sql = item
-            cursor.execute(f"CREATE TABLE {_identifier(name)} AS {sql}")
+            self._rows[name] = _created_rows(cursor, f"CREATE TABLE {_identifier(name)} AS {sql}")
 
         self._on_cursors(create, list(definitions.items()))
 
@@ -355,6 +357,7 @@ class Engine:
             ("active_rolling", active),
         ):
             self._insert(name, rows, con)
+            self._rows[name] = len(rows)
 
     def active_products(self) -> tuple[ActiveProduct, ...]:
         rows = self._con.execute(
@@ -370,12 +373,10 @@ class Engine:
         def publish_one(cursor: duckdb.DuckDBPyConnection, table: str) -> Published:
             partner = engine_table("partner", table)
             sql = query(f"partner/{table}", min_machines=rules.min_machines, fold_share=rules.fold_share)
-            cursor.execute(f"CREATE TABLE {_identifier(partner)} AS {sql}")
-            internal_rows, partner_rows = cursor.execute(
-                f"SELECT (SELECT count(*) FROM {_identifier(table)}), "
-                f"(SELECT count(*) FROM {_identifier(partner)})"
-            ).fetchone() or (0, 0)
-            rows: dict[Audience, int] = {"internal": int(internal_rows), "partner": int(partner_rows)}
+            rows: dict[Audience, int] = {
+                "internal": self._rows[table],
+                "partner": _created_rows(cursor, f"CREATE TABLE {_identifier(partner)} AS {sql}"),
+            }
             files: list[PublishedFile] = []
             for audience in AUDIENCES:
                 for fmt in formats(audience):
@@ -465,6 +466,12 @@ def _copy(
         con.execute(f"COPY ({select}{window}) TO '{_path_literal(path)}' ({options})")
         paths.append(path)
     return paths
+
+
+def _created_rows(con: duckdb.DuckDBPyConnection, create_table_as: str) -> int:
+    """Run a CREATE TABLE AS; DuckDB answers it with the number of rows it wrote."""
+    row = con.execute(create_table_as).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _struct_literal(columns: dict[str, str]) -> str:
