@@ -230,12 +230,11 @@ def _instrument(timings: dict[str, float]) -> None:
     timed(engine.Engine, "machine_ids", "list machines for suppression")
     timed(engine.Engine, "build_machine_tables", "per-machine and per-item tables (SQL)")
     timed(engine.Engine, "build_daily_tables", "daily tables (SQL)")
+    timed(engine.Engine, "sketch_inputs", "sketch inputs (SQL, beside the daily tables)")
     timed(service, "sketch_of", "HLL sketches (Python, beside the daily tables)")
     timed(service, "rolling_windows", "rolling windows (Python, beside the daily tables)")
     timed(service, "_earlier_sketches", "earlier days' sketches")
-    timed(
-        engine.Engine, "publish", "partner tables and Parquet/CSV files (the first five beside performance)"
-    )
+    timed(engine.Engine, "publish", "partner tables and Parquet/CSV files (all but performance's beside it)")
 
 
 @dataclass(frozen=True)
@@ -413,10 +412,10 @@ cores run the aggregation at once, which other processes on the machine prevent.
 
 Rounds: {rounds}.
 
-Where the 1M-report run spends its time (one extra run with per-stage timers; the HLL sketches and
-rolling windows run on a thread beside the daily tables, and five tables are published while
-performance is computed, so those overlap; stages not listed, such as the sketch inputs query, make
-up the rest):
+Where the 1M-report run spends its time (one extra run with per-stage timers; the sketch inputs, HLL
+sketches, rolling windows and rolling tables run on a thread beside the daily tables, and every table
+but performance is published while performance is computed, so those overlap; stages not listed, such
+as writing the sketches and the rolling tables, make up the rest):
 
 {markdown_table(("Stage", "Time", "Share"), stage_rows)}
 
