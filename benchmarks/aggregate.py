@@ -233,7 +233,8 @@ def _instrument(timings: dict[str, float]) -> None:
     timed(engine.Engine, "sketch_inputs", "sketch inputs (SQL, beside the daily tables)")
     timed(service, "sketch_of", "HLL sketches (Python, beside the daily tables)")
     timed(service, "rolling_windows", "rolling windows (Python, beside the daily tables)")
-    timed(service, "_earlier_sketches", "earlier days' sketches")
+    timed(service, "_fetch_earlier_sketches", "earlier days' sketches fetched (beside the load)")
+    timed(engine.Engine, "read_sketches", "earlier days' sketches read")
     timed(engine.Engine, "publish", "partner tables and Parquet/CSV files (all but performance's beside it)")
 
 

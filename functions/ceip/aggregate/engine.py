@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -438,11 +439,21 @@ class Engine:
                 f"TO '{_path_literal(path)}' (FORMAT parquet)"
             )
 
-    def read_sketches(self, path: Path) -> list[DaySketch]:
+    def read_sketches(self, files: Mapping[date, Path]) -> dict[date, list[DaySketch]]:
+        """The sketches in each day's file, read in one statement (not one per day)."""
+        if not files:
+            return {}
+        day_of = {str(path): day for day, path in files.items()}
         rows = self._con.execute(
-            "SELECT scope, product_id, item_id, item_kind, total, sketch FROM read_parquet(?)", [str(path)]
+            "SELECT filename, scope, product_id, item_id, item_kind, total, sketch "
+            "FROM read_parquet(?, filename = true)",
+            [list(day_of)],
         ).fetchall()
-        return [DaySketch(SketchKey(s, p, i, k), int(t), bytes(b)) for s, p, i, k, t, b in rows]
+        sketches: dict[date, list[DaySketch]] = {day: [] for day in files}
+        for filename, scope, product_id, item_id, item_kind, total, sketch in rows:
+            key = SketchKey(scope, product_id, item_id, item_kind)
+            sketches[day_of[filename]].append(DaySketch(key, int(total), bytes(sketch)))
+        return sketches
 
 
 def _copy(

@@ -93,8 +93,13 @@ def aggregate_day(
     now: datetime | None = None,
 ) -> DayResult:
     """Build every table of `day` and replace that day's previous output completely."""
-    with tempfile.TemporaryDirectory(prefix="ceip-aggregate-", dir=options.work_dir) as scratch:
+    with (
+        tempfile.TemporaryDirectory(prefix="ceip-aggregate-", dir=options.work_dir) as scratch,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="history") as history,
+    ):
         work = Path(scratch)
+        # The earlier days' sketches (a listing and up to 27 GETs) come down while the day is loaded.
+        fetching_earlier = history.submit(_fetch_earlier_sketches, day, store, work / "past")
         limits = EngineLimits(options.memory_limit_mb, options.threads, work / "duckdb")
         load = functools.partial(
             load_objects,
@@ -126,7 +131,7 @@ def aggregate_day(
             suppressed_reports = engine.drop_machines(sorted(suppressed))
             aggregated = engine.report_count()
             engine.build_machine_tables()
-            earlier = _earlier_sketches(day, store, engine, work / "past")
+            earlier = engine.read_sketches(fetching_earlier.result())
             rules = PartnerRules(options.min_machines, options.fold_share, options.rows_per_file)
             out = work / "out"
             sketches_path = out / "sketches.parquet"
@@ -289,12 +294,11 @@ def _sketches_and_windows(
     return today, rolling_windows(days, ROLLING_WINDOWS, by_day)
 
 
-def _earlier_sketches(
-    day: date, store: AggregateStore, engine: Engine, directory: Path
-) -> dict[date, list[DaySketch]]:
-    """The stored sketches of the days before `day` that the longest window covers (days never
-    aggregated are absent). One listing says which days have them (without list rights on a key, S3
-    answers a GET of a missing object with 403, not 404); those are fetched side by side."""
+def _fetch_earlier_sketches(day: date, store: AggregateStore, directory: Path) -> dict[date, Path]:
+    """The stored sketch files of the days before `day` that the longest window covers, fetched into
+    directory (days never aggregated are absent). One listing says which days have them (without list
+    rights on a key, S3 answers a GET of a missing object with 403, not 404); those are fetched side
+    by side."""
     directory.mkdir(parents=True, exist_ok=True)
     stored = set(store.list_keys(aggregate_keys.table_prefix("internal", aggregate_keys.SKETCHES_TABLE)))
     days = [
@@ -312,7 +316,7 @@ def _earlier_sketches(
         return path
 
     paths = map_in_threads(fetch, days, STORE_WORKERS)
-    return {earlier: engine.read_sketches(path) for earlier, path in zip(days, paths, strict=True) if path}
+    return {earlier: path for earlier, path in zip(days, paths, strict=True) if path}
 
 
 def _outputs(day: date, published: list[Published]) -> tuple[list[_Output], dict[str, int]]:
