@@ -180,7 +180,8 @@ class Engine:
         cost a tenth of a second, a fixed cost of every run however small its day."""
         if not rows:
             return
-        con = con or self._con
+        if con is None:
+            con = self._con
         # The table's columns from an empty result (a duckdb_columns() lookup scans the whole catalog).
         description = con.execute(f"SELECT * FROM {_identifier(table)} LIMIT 0").description or []
         names = [str(column[0]) for column in description]

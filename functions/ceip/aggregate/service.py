@@ -211,6 +211,7 @@ def _replace_day_output(
 
 
 def _started_engine(limits: EngineLimits) -> Engine:
+    """A DuckDB session with the empty input tables the loads append to."""
     engine = Engine(limits)
     try:
         engine.create_inputs()
