@@ -237,39 +237,23 @@ def _build_and_publish(
     background thread the sketch inputs, sketches, windows and rolling tables (Python and small
     statements; DuckDB releases the GIL) and their publication; on another the publication (partner
     tables and files: many small statements) of the other daily tables as soon as they are built."""
+    late = [table for table in DAILY_TABLES if table not in PUBLISHED_EARLY]
+
+    def rolling_published() -> tuple[list[Window], list[Published]]:
+        today, windows = _sketches_and_windows(day, engine.sketch_inputs(), earlier)
+        engine.write_sketches(today, sketches_path)
+        engine.build_rolling_tables(windows)
+        return windows, engine.publish(ROLLING_TABLES, out, rules)
+
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="aggregate") as background:
-        rolling = background.submit(
-            _rolling_published,
-            day,
-            engine,
-            earlier,
-            rules=rules,
-            out=out,
-            sketches_path=sketches_path,
-        )
+        rolling = background.submit(rolling_published)
         engine.build_daily_tables(PUBLISHED_EARLY)
         early = background.submit(engine.publish, PUBLISHED_EARLY, out, rules)
-        engine.build_daily_tables(set(DAILY_TABLES) - set(PUBLISHED_EARLY))
-        last = engine.publish([t for t in DAILY_TABLES if t not in PUBLISHED_EARLY], out, rules)
+        engine.build_daily_tables(late)
+        last = engine.publish(late, out, rules)
         windows, rolling_tables = rolling.result()
         published = early.result() + last + rolling_tables
     return windows, published
-
-
-def _rolling_published(
-    day: date,
-    engine: Engine,
-    earlier: dict[date, list[DaySketch]],
-    *,
-    rules: PartnerRules,
-    out: Path,
-    sketches_path: Path,
-) -> tuple[list[Window], list[Published]]:
-    """Today's sketches computed and written, the rolling windows merged, built and published."""
-    today, windows = _sketches_and_windows(day, engine.sketch_inputs(), earlier)
-    engine.write_sketches(today, sketches_path)
-    engine.build_rolling_tables(windows)
-    return windows, engine.publish(ROLLING_TABLES, out, rules)
 
 
 def _listed_keys(day: date, source: ReportSource, lookback_hours: int) -> tuple[list[str], list[str]]:
