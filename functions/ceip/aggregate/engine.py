@@ -324,12 +324,6 @@ class Engine:
     def build_rolling_tables(self, windows: Sequence[Window]) -> None:
         """The rolling tables from the merged windows, on a cursor of their own (they run beside the
         daily tables)."""
-        with self._own_cursor() as cursor:
-            self._build_rolling_tables(cursor, windows)
-
-    def _build_rolling_tables(self, con: duckdb.DuckDBPyConnection, windows: Sequence[Window]) -> None:
-        for name, columns in ROLLING_COLUMNS.items():
-            con.execute(f"CREATE TABLE {name} ({columns})")
         problems, features, active = [], [], []
         for window in windows:
             common = (window.days, window.start, len(window.days_with_data))
@@ -353,13 +347,15 @@ class Engine:
                     )
                 else:
                     active.append((key.product_id, *common, row.machines, row.total))
-        for name, rows in (
-            ("problems_rolling", problems),
-            ("features_rolling", features),
-            ("active_rolling", active),
-        ):
-            self._insert(name, rows, con)
-            self._rows[name] = len(rows)
+        with self._own_cursor() as cursor:
+            for name, rows in (
+                ("problems_rolling", problems),
+                ("features_rolling", features),
+                ("active_rolling", active),
+            ):
+                cursor.execute(f"CREATE TABLE {name} ({ROLLING_COLUMNS[name]})")
+                self._insert(name, rows, cursor)
+                self._rows[name] = len(rows)
 
     def active_products(self) -> tuple[ActiveProduct, ...]:
         rows = self._con.execute(
