@@ -8,6 +8,7 @@ import re
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -150,65 +151,37 @@ def test_performance_medians_of_uneven_sample_lists_match_each_metric_on_its_own
     # machine with no send samples all day and one whose reports carry no performance at all
     rng = random.Random(11)
     machines = [str(uuid.uuid4()) for _ in range(40)]
-    reports = []
+    reports: list[dict[str, Any]] = []
     for number in range(400):
         machine = machines[number % len(machines)]
-        lists = {
-            metric: [rng.randint(1, 5000) for _ in range(rng.randint(0, 7))]
-            for metric in ("ui_response_ms", "send", "receive")
-        }
-        if machine == machines[0]:
-            lists["send"] = []
-        performance = None if machine == machines[1] else lists
-        reports.append({"product": "p" + str(number % 2), "machine_id": machine, "performance": performance})
+        ui, send, receive = ([rng.randint(1, 5000) for _ in range(rng.randint(0, 7))] for _ in range(3))
+        report: dict[str, Any] = {"product": {"id": f"p{number % 2}"}, "machine_id": machine}
+        if machine != machines[1]:
+            report["performance"] = {
+                "ui_response_ms": ui,
+                "problems": [],
+                "network_kbps": {"send": [] if machine == machines[0] else send, "receive": receive},
+            }
+        reports.append(report)
     con = duckdb.connect()
     con.execute(
         f"CREATE TABLE reports (product_id VARCHAR, machine_id UUID, performance {engine.PERFORMANCE_TYPE})"
     )
     con.executemany(
         "INSERT INTO reports VALUES (?, ?, ?)",
-        [
-            (
-                r["product"],
-                r["machine_id"],
-                None
-                if r["performance"] is None
-                else {
-                    "ui_response_ms": r["performance"]["ui_response_ms"],
-                    "problems": [],
-                    "network_kbps": {
-                        "send": r["performance"]["send"],
-                        "receive": r["performance"]["receive"],
-                    },
-                },
-            )
-            for r in reports
-        ],
+        [(r["product"]["id"], r["machine_id"], r.get("performance")) for r in reports],
     )
 
     # When the performance table is built
     rows = con.execute(queries.query("internal/performance")).fetchall()
 
     # Then every metric's machines and percentiles are those of that metric's samples alone
-    samples: dict[tuple[str, str], dict[str, list[int]]] = {}
-    for r in reports:
-        for metric, name in (
-            ("ui_response_ms", "ui_response_ms"),
-            ("network_send_kbps", "send"),
-            ("network_receive_kbps", "receive"),
-        ):
-            values = (r["performance"] or {}).get(name, [])
-            if values:
-                samples.setdefault((r["product"], metric), {}).setdefault(r["machine_id"], []).extend(values)
-    expected = {}
-    for key, per_machine in samples.items():
-        medians = [truth.quantile_cont(values, 0.5) for values in per_machine.values()]
-        expected[key] = (len(medians), *(truth.quantile_cont(medians, q) for q in (0.5, 0.9, 0.99)))
+    expected = truth.performance(reports)
     got = {(product, metric): (machines, p50, p90, p99) for product, metric, machines, p50, p90, p99 in rows}
     assert got.keys() == expected.keys()
-    for key, (machines, *percentiles) in expected.items():
-        assert got[key][0] == machines, key
-        assert got[key][1:] == pytest.approx(tuple(percentiles)), key
+    for key, row in expected.items():
+        assert got[key][0] == row["machines"], key
+        assert got[key][1:] == pytest.approx((row["p50"], row["p90"], row["p99"])), key
     assert got[("p0", "network_send_kbps")][0] < got[("p0", "ui_response_ms")][0], "machine 0 sends nothing"
 
 
