@@ -263,9 +263,27 @@ def test_staging_skips_objects_that_are_not_gzip_and_counts_vanished_ones(tmp_pa
     good = gzip.compress(b'{"a": 1}\n')
     source = MemorySource({"k/1": good, "k/2": b"plain text", "k/3": good})
     source.objects.pop("k/3")  # listed, then gone
-    staged = fetch_objects(["k/1", "k/2", "k/3"], source, tmp_path / "s", name="day", workers=2)
+    staged = fetch_objects(["k/1", "k/2", "k/3"], source, tmp_path / "s", name="day", workers=2, files=1)
     assert (staged.objects_read, staged.objects_corrupt, staged.objects_vanished) == (2, 1, 1)
     assert b"".join(p.read_bytes() for p in staged.files) == good
+
+
+def test_staging_deals_objects_to_as_many_part_files_as_asked_whatever_the_fetch_threads(
+    tmp_path: Path,
+) -> None:
+    # Given five objects fetched on one thread into two part files
+    objects = {f"k/{i}": gzip.compress(f'{{"n": {i}}}\n'.encode()) for i in range(5)}
+    staged = fetch_objects(list(objects), MemorySource(objects), tmp_path / "s", name="d", workers=1, files=2)
+    # Then both files hold objects (DuckDB parses each file on a thread of its own), in turn
+    assert [len(part.objects) for part in staged.parts] == [3, 2]
+    # and each object sits where its offset and length say
+    for part in staged.parts:
+        data = part.path.read_bytes()
+        for stored in part.objects:
+            assert data[stored.offset : stored.offset + stored.length] == objects[stored.key]
+    # When fewer objects than files are fetched, no empty part file is left for DuckDB to read
+    few = fetch_objects(["k/0"], MemorySource(objects), tmp_path / "f", name="d", workers=4, files=3)
+    assert len(few.parts) == 1 and sorted(p.name for p in (tmp_path / "f").iterdir()) == ["d-000.ndjson.gz"]
 
 
 def test_the_exact_path_inflates_object_by_object_and_drops_only_the_broken_one(tmp_path: Path) -> None:
@@ -275,20 +293,20 @@ def test_the_exact_path_inflates_object_by_object_and_drops_only_the_broken_one(
         gzip.compress(b'{"a": 3}'),
     )
     source = MemorySource({"1": first, "2": broken, "3": last})
-    staged = fetch_objects(["1", "2", "3"], source, tmp_path / "s", name="day", workers=1)
-    exact = inflate_parts(staged, tmp_path / "x", name="x", workers=1)
+    staged = fetch_objects(["1", "2", "3"], source, tmp_path / "s", name="day", workers=1, files=1)
+    exact = inflate_parts(staged, tmp_path / "x", name="x", workers=1, files=1)
     assert exact.objects_corrupt == 1
     assert b"".join(p.read_bytes() for p in exact.files) == b'{"a": 1}\n{"a": 3}\n'
 
 
 # -------------------------------------------------------------------------------- chunks
-def test_chunks_start_short_then_keep_every_key_once_in_order() -> None:
-    # Given 2,000 keys and chunks of 800
+def test_chunks_are_as_few_as_the_size_allows_and_even_keeping_every_key_once_in_order() -> None:
+    # Given 2,000 keys and chunks of at most 800
     keys = [f"k{i:05d}" for i in range(2000)]
     # When they are cut
     parts = loading.chunks(keys, 800)
-    # Then the first chunk is short (parsing waits for it alone), the rest are full but the last
-    assert [len(part) for part in parts] == [100, 800, 800, 300]
+    # Then there are three chunks of even sizes (no short one: a small INSERT parses slower)
+    assert [len(part) for part in parts] == [666, 667, 667]
     # and every key appears once, in order
     assert [key for part in parts for key in part] == keys
 
@@ -296,6 +314,8 @@ def test_chunks_start_short_then_keep_every_key_once_in_order() -> None:
 def test_chunks_of_few_keys_and_bad_sizes() -> None:
     assert loading.chunks([], 800) == []
     assert loading.chunks(["a", "b", "c"], 2) == [["a"], ["b", "c"]]
+    assert [len(part) for part in loading.chunks(["k"] * 2600, 2500)] == [1300, 1300]
+    assert [len(part) for part in loading.chunks(["k"] * 10_000, 2500)] == [2500] * 4
     assert loading.chunks(["a"], 1) == [["a"]]
     with pytest.raises(ValueError):
         loading.chunks(["a"], 0)

@@ -44,19 +44,18 @@ class Loaded:
         )
 
 
-FIRST_CHUNK_DIVISOR = 8
-"""The first chunk is this much smaller than the rest: nothing is parsed until it is fetched, and
-parsing a chunk takes several times longer than fetching one, so the next full chunk is still fetched
-in time."""
-
-
 def chunks(keys: Sequence[str], size: int) -> list[Sequence[str]]:
-    """keys in order, cut into a short first chunk and then chunks of `size`."""
+    """keys in order, cut into as few chunks of at most `size` as there can be, of even sizes.
+
+    Even, because a small INSERT parses a report at up to twice the cost of a large one (DuckDB
+    finishes each statement's row groups; a short one leaves its threads idle sooner): a short first
+    chunk, which would start parsing sooner, cost more than the wait for a full one saved, and a
+    short last chunk would cost the same. (When fetching is the slower side, as from S3, the parser
+    waits on the fetcher whatever the cut, so only the last chunk's parse adds to the run.)"""
     if size < 1:
         raise ValueError("chunk size must be at least 1")
-    first = max(1, size // FIRST_CHUNK_DIVISOR)
-    head = [keys[:first]] if keys else []
-    return head + [keys[start : start + size] for start in range(first, len(keys), size)]
+    count = -(-len(keys) // size)
+    return [keys[len(keys) * number // count : len(keys) * (number + 1) // count] for number in range(count)]
 
 
 def load_objects(
@@ -75,7 +74,12 @@ def load_objects(
 
     def fetch(number: int) -> Staged:
         return fetch_objects(
-            parts[number], source, directory / f"{number:05d}", name="part", workers=fetch_workers
+            parts[number],
+            source,
+            directory / f"{number:05d}",
+            name="part",
+            workers=fetch_workers,
+            files=parse_threads,
         )
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetch:
@@ -100,5 +104,5 @@ def _append(append: Append, staged: Staged, exact_dir: Path, threads: int) -> tu
     try:
         return staged, append(staged.files)
     except CorruptInput:
-        exact = inflate_parts(staged, exact_dir, name="exact", workers=threads)
+        exact = inflate_parts(staged, exact_dir, name="exact", workers=threads, files=threads)
         return exact, append(exact.files)

@@ -123,7 +123,8 @@ def aggregate_day(
                 with contextlib.suppress(Exception):
                     starting.result().close()
                 raise
-        with starting.result() as engine:
+        engine = starting.result()
+        try:
             previous = load(previous_keys, append=engine.append_previous_ids, directory=work / "previous")
             dropped = engine.drop_unusable()
             day_machines = engine.machine_ids()
@@ -141,8 +142,16 @@ def aggregate_day(
             active = engine.active_products()
             outputs, rows = _outputs(day, published)
             outputs.append(_Output(aggregate_keys.sketches_key(day), sketches_path, CONTENT_TYPES["parquet"]))
-        manifest_key = aggregate_keys.manifest_key(day)
-        written, stale = _replace_day_output(day, store, outputs, manifest_key)
+        except BaseException:
+            engine.close()
+            raise
+        # DuckDB hands back its memory (tens of milliseconds for a large day) while the files go up.
+        closing = history.submit(engine.close)
+        try:
+            manifest_key = aggregate_keys.manifest_key(day)
+            written, stale = _replace_day_output(day, store, outputs, manifest_key)
+        finally:
+            closing.result()
 
     duplicates_within = dropped.get("duplicate", 0)
     from_previous = dropped.get("seen_previous_day", 0)

@@ -15,6 +15,7 @@ A storage failure is raised, never skipped: retrying the run is the right answer
 from __future__ import annotations
 
 import gzip
+import itertools
 import threading
 import zlib
 from collections.abc import Sequence
@@ -65,38 +66,56 @@ def inflate(data: bytes) -> bytes | None:
 
 
 class _PartWriter:
-    """One append-only file per worker thread, so the write path needs no lock."""
+    """A fixed number of append-only part files, objects dealt to them in turn: DuckDB reads one gzip
+    file on one thread, so the count of files, not of fetch threads, sets how parallel parsing is.
+    Each file has its own lock; fetch threads rarely wait on one (a write is a memory copy)."""
 
-    def __init__(self, directory: Path, name: str, suffix: str) -> None:
+    def __init__(self, directory: Path, name: str, suffix: str, *, files: int) -> None:
+        if files < 1:
+            raise ValueError("at least one part file")
         directory.mkdir(parents=True, exist_ok=True)
-        self._directory, self._name, self._suffix = directory, name, suffix
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._opened: list[tuple[Path, BinaryIO, list[StoredObject]]] = []
+        self._paths = [directory / f"{name}-{number:03d}{suffix}" for number in range(files)]
+        self._handles: list[BinaryIO] = []
+        self._objects: list[list[StoredObject]] = [[] for _ in range(files)]
+        self._offsets = [0] * files
+        self._locks = [threading.Lock() for _ in range(files)]
+        self._turn = itertools.count()
+        try:
+            for path in self._paths:
+                self._handles.append(path.open("wb"))
+        except BaseException:
+            self._close_handles()
+            raise
 
     def append(self, key: str, data: bytes) -> None:
-        current: tuple[Path, BinaryIO, list[StoredObject]] | None = getattr(self._local, "part", None)
-        if current is None:
-            with self._lock:
-                path = self._directory / f"{self._name}-{len(self._opened):03d}{self._suffix}"
-                current = (path, path.open("wb"), [])
-                self._opened.append(current)
-            self._local.part = current
-        _, handle, objects = current
-        objects.append(StoredObject(key, handle.tell(), len(data)))
-        handle.write(data)
+        number = next(self._turn) % len(self._paths)  # itertools.count: atomic under the GIL
+        with self._locks[number]:
+            self._objects[number].append(StoredObject(key, self._offsets[number], len(data)))
+            self._handles[number].write(data)
+            self._offsets[number] += len(data)
 
     def close(self) -> tuple[Part, ...]:
-        for _, handle, _ in self._opened:
+        """The part files that received an object (empty ones are deleted)."""
+        self._close_handles()
+        parts = []
+        for path, objects in zip(self._paths, self._objects, strict=True):
+            if objects:
+                parts.append(Part(path, tuple(objects)))
+            else:
+                path.unlink(missing_ok=True)
+        return tuple(parts)
+
+    def _close_handles(self) -> None:
+        for handle in self._handles:
             handle.close()
-        return tuple(Part(path, tuple(objects)) for path, _, objects in self._opened)
 
 
 def fetch_objects(
-    keys: Sequence[str], source: ReportSource, directory: Path, *, name: str, workers: int
+    keys: Sequence[str], source: ReportSource, directory: Path, *, name: str, workers: int, files: int
 ) -> Staged:
-    """Fetch every key into gzip part files under directory (the fast path)."""
-    writer = _PartWriter(directory, name, ".ndjson.gz")
+    """Fetch every key on `workers` threads into `files` gzip part files under directory (the fast
+    path)."""
+    writer = _PartWriter(directory, name, ".ndjson.gz", files=files)
     counts = {"read": 0, "corrupt": 0, "vanished": 0, "bytes": 0}
 
     def fetch(key: str) -> tuple[str, int]:
@@ -123,9 +142,10 @@ def fetch_objects(
     )
 
 
-def inflate_parts(staged: Staged, directory: Path, *, name: str, workers: int) -> Staged:
-    """The exact path: inflate each staged object alone into plain NDJSON, skipping corrupt ones."""
-    writer = _PartWriter(directory, name, ".ndjson")
+def inflate_parts(staged: Staged, directory: Path, *, name: str, workers: int, files: int) -> Staged:
+    """The exact path: inflate each staged object alone into plain NDJSON part files, skipping
+    corrupt ones."""
+    writer = _PartWriter(directory, name, ".ndjson", files=files)
     corrupt = 0
 
     def inflate_one(item: tuple[Path, StoredObject]) -> bool:
