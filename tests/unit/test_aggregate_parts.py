@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import os
 import random
 import re
+import subprocess
+import sys
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -256,6 +259,18 @@ def test_small_sets_are_counted_exactly_and_missing_days_are_listed() -> None:
     assert problem.machines == 300
     assert problem.prevalence == 1.0  # capped: an estimate never exceeds its product's active machines
     assert len(window.missing_days) == 6 and window.days_with_data == (DAY,)
+
+
+# -------------------------------------------------------------------------------- engine start
+def test_importing_the_engine_starts_no_openblas_threads_that_would_spin_beside_duckdb() -> None:
+    # Given a fresh interpreter whose environment says nothing about OpenBLAS
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_NUM_THREADS"}
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+    script = "import os, ceip.aggregate.engine, numpy; print(len(os.listdir('/proc/self/task')))"
+    # When it imports the engine (and with it numpy)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    # Then the process has only its main thread: numpy started no OpenBLAS thread per core
+    assert done.stdout.strip() == "1"
 
 
 # -------------------------------------------------------------------------------- staging
