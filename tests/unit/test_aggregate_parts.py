@@ -188,6 +188,36 @@ def test_performance_medians_of_uneven_sample_lists_match_each_metric_on_its_own
     assert got[("p0", "network_send_kbps")][0] < got[("p0", "ui_response_ms")][0], "machine 0 sends nothing"
 
 
+def test_products_encoded_as_an_enum_keep_byte_order_and_are_published_as_text(tmp_path: Path) -> None:
+    # Given a day's reports of products in no particular order, one id longer than DuckDB inlines
+    with engine.Engine(engine.EngineLimits(256, 1, tmp_path / "db")) as session:
+        session.create_inputs()
+        con = session._con
+        for product in ("contoso.spreadsheet", "B", "a", "contoso.mail", "a"):
+            con.execute("INSERT INTO reports (product_id) VALUES (?)", [product])
+        # When the products are encoded
+        session.encode_products()
+        # Then the column is an ENUM whose order is the text's byte order
+        enum = "ENUM('B', 'a', 'contoso.mail', 'contoso.spreadsheet')"
+        assert con.execute("SELECT typeof(product_id) FROM reports LIMIT 1").fetchone() == (enum,)
+        ordered = [
+            row[0] for row in con.execute("SELECT product_id FROM reports ORDER BY product_id").fetchall()
+        ]
+        assert ordered == sorted(["contoso.spreadsheet", "B", "a", "contoso.mail", "a"])
+        # and a published file holds text, as before
+        path = tmp_path / "products.parquet"
+        con.execute(f"COPY (SELECT DISTINCT product_id FROM reports) TO '{path}' (FORMAT parquet)")
+        assert con.execute(f"SELECT typeof(product_id) FROM '{path}' LIMIT 1").fetchone() == ("VARCHAR",)
+
+
+def test_a_day_without_reports_keeps_its_products_as_text(tmp_path: Path) -> None:
+    with engine.Engine(engine.EngineLimits(256, 1, tmp_path / "db")) as session:
+        session.create_inputs()
+        session.encode_products()
+        column = "SELECT data_type FROM duckdb_columns() WHERE table_name = 'reports' AND column_name = ?"
+        assert session._con.execute(column, ["product_id"]).fetchone() == ("VARCHAR",)
+
+
 # -------------------------------------------------------------------------------- sketches
 def test_hll_estimates_stay_within_three_standard_errors_of_the_truth() -> None:
     # Given three days of 20,000 machines each, overlapping by half, as a window of three days

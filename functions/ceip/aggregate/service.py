@@ -131,6 +131,7 @@ def aggregate_day(
             suppressed = suppression.suppressed(day_machines) & set(day_machines)
             suppressed_reports = engine.drop_machines(sorted(suppressed))
             aggregated = engine.report_count()
+            engine.encode_products()
             engine.build_machine_tables()
             earlier = engine.read_sketches(fetching_earlier.result())
             rules = PartnerRules(options.min_machines, options.fold_share, options.rows_per_file)
