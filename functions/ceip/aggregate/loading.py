@@ -47,11 +47,12 @@ class Loaded:
 def chunks(keys: Sequence[str], size: int) -> list[Sequence[str]]:
     """keys in order, cut into as few chunks of at most `size` as there can be, of even sizes.
 
-    Even, because a small INSERT parses a report at up to twice the cost of a large one (DuckDB
-    finishes each statement's row groups; a short one leaves its threads idle sooner): a short first
-    chunk, which would start parsing sooner, cost more than the wait for a full one saved, and a
-    short last chunk would cost the same. (When fetching is the slower side, as from S3, the parser
-    waits on the fetcher whatever the cut, so only the last chunk's parse adds to the run.)"""
+    Even, because a small INSERT loads a report at up to twice the wall time of a large one (parsing
+    costs the same; storing a statement's rows short of DuckDB's 122,880-row groups costs more CPU,
+    and its threads run out of work sooner): a short first chunk, which would start parsing sooner,
+    cost more than the wait for a full one saved, and a short last chunk would cost the same. (When
+    fetching is the slower side, as from S3, the parser waits on the fetcher whatever the cut, so
+    only the last chunk's parse adds to the run.)"""
     if size < 1:
         raise ValueError("chunk size must be at least 1")
     count = -(-len(keys) // size)
