@@ -418,9 +418,8 @@ Aggregation is `ceip.aggregate.service.aggregate_day` on one generated day ({pay
 writing every table (internal Parquet, partner Parquet and CSV, sketches, manifest) to a local
 directory: DuckDB {payload["engine"]}, {payload["threads"]} threads, memory_limit 1024 MB,
 {LOCAL_FETCH_WORKERS} fetch thread (a local read does not wait; the Lambda's 16 hide S3 round trips).
-The floor
-decompresses the same objects with Python's gzip and counts their lines, single-threaded. Each
-measurement runs in a fresh interpreter and times only the work. After one warm-up floor per size
+The floor decompresses the same objects with Python's gzip and counts their lines, single-threaded.
+Each measurement runs in a fresh interpreter and times only the work. After one warm-up floor per size
 (page cache), {len(results.rounds)} rounds each run, for each day, the floor and right after it the
 aggregation, the 1M day first in odd rounds and the 250k day first in even ones. The ratio is the
 median of the per-round ratios and the growth the
