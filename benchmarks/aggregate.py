@@ -54,8 +54,8 @@ MAX_FLOOR_RATIO = 3.0
 MAX_PEAK_RSS_MB = 1536
 GROWTH_RANGE = (3.5, 4.5)
 GENERATOR_VERSION = 1
-LOCAL_FETCH_WORKERS = 1
 """Bump to regenerate cached days when the generator changes."""
+LOCAL_FETCH_WORKERS = 1
 
 PRODUCTS = ("contoso.editor", "contoso.mail", "contoso.sheet")
 OS_VERSIONS = {"windows": ("10.0.19045", "10.0.22621", "10.0.22631", "10.0.26100"), "macos": ("14.5", "15.1")}

@@ -319,7 +319,7 @@ def test_staging_deals_objects_to_as_many_part_files_as_asked_whatever_the_fetch
     # Given five objects fetched on one thread into two part files
     objects = {f"k/{i}": gzip.compress(f'{{"n": {i}}}\n'.encode()) for i in range(5)}
     staged = fetch_objects(list(objects), MemorySource(objects), tmp_path / "s", name="d", workers=1, files=2)
-    # Then both files hold objects (DuckDB parses each file on a thread of its own), in turn
+    # Then both files hold objects (DuckDB inflates each file on a thread of its own), in turn
     assert [len(part.objects) for part in staged.parts] == [3, 2]
     # and each object sits where its offset and length say
     for part in staged.parts:

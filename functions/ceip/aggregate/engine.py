@@ -282,7 +282,7 @@ class Engine:
         hashes and compares faster than a string longer than DuckDB inlines (12 bytes), which most
         product ids are. Published files still hold text (Parquet stores an ENUM as UTF-8). A day
         without reports keeps the text type (an ENUM needs a value)."""
-        if not self._scalar("SELECT count(*) FROM (SELECT 1 FROM reports LIMIT 1)"):
+        if not self.report_count():
             return
         self._con.execute(
             "CREATE TYPE day_product AS ENUM "
