@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import random
 import re
@@ -18,6 +19,7 @@ import pytest
 
 from ceip.aggregate import dates, engine, loading, queries, service, sketches, tables
 from ceip.aggregate.staging import fetch_objects, inflate_parts
+from ceip.reports import limits
 from ceip.storage import aggregate_keys
 from tests.support import aggregate_truth as truth
 from tests.support.aggregate_fakes import MemorySource
@@ -186,6 +188,55 @@ def test_performance_medians_of_uneven_sample_lists_match_each_metric_on_its_own
         assert got[key][0] == row["machines"], key
         assert got[key][1:] == pytest.approx((row["p50"], row["p90"], row["p99"])), key
     assert got[("p0", "network_send_kbps")][0] < got[("p0", "ui_response_ms")][0], "machine 0 sends nothing"
+
+
+def test_the_largest_values_the_wire_format_accepts_are_read_exactly_and_their_sums_do_not_overflow(
+    tmp_path: Path,
+) -> None:
+    # Given 3,000 reports of one machine, each at every limit ingest enforces (samples and counts are
+    # read as four-byte integers), so that the day's sums pass what four bytes hold
+    machine = str(uuid.uuid4())
+    report = {
+        "product": {"id": "contoso.editor"},
+        "machine_id": machine,
+        "created_at": "2026-11-28T10:00:00Z",
+        "received_at": "2026-11-28T10:00:01Z",
+        "performance": {
+            "ui_response_ms": [limits.MAX_UI_RESPONSE_MS],
+            "problems": [{"id": "crash.x", "kind": "program", "count": limits.MAX_COUNT}],
+            "network_kbps": {"send": [limits.MAX_NETWORK_KBPS], "receive": [limits.MAX_NETWORK_KBPS]},
+        },
+        "usage": {
+            "features": [{"id": "f", "count": limits.MAX_COUNT}],
+            "help_center_opens": limits.MAX_COUNT,
+            "desktop_folder_count": limits.MAX_COUNT,
+        },
+    }
+    lines = [json.dumps({**report, "report_id": str(uuid.uuid4())}) for _ in range(3000)]
+    path = tmp_path / "day.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with engine.Engine(engine.EngineLimits(256, 1, tmp_path / "db")) as session:
+        session.create_inputs()
+        # When they are loaded and the per-machine and daily tables built
+        assert session.append_reports([path]) == 3000
+        assert session.drop_unusable() == {}
+        session.build_machine_tables()
+        session.build_daily_tables(tables.DAILY_TABLES)
+        con = session._con
+        # Then every value reads back as sent, and the sums are exact
+        assert con.execute("SELECT hits, top_machine_hits FROM problem_totals").fetchall() == [
+            (3000 * limits.MAX_COUNT, 3000 * limits.MAX_COUNT)
+        ]
+        assert con.execute("SELECT uses FROM feature_totals").fetchall() == [(3000 * limits.MAX_COUNT,)]
+        assert con.execute("SELECT help_center_opens, desktop_folder_count FROM machine_days").fetchall() == [
+            (3000 * limits.MAX_COUNT, limits.MAX_COUNT)
+        ]
+        medians = dict(con.execute("SELECT metric, p50 FROM performance").fetchall())
+        assert medians == {
+            "ui_response_ms": limits.MAX_UI_RESPONSE_MS,
+            "network_send_kbps": limits.MAX_NETWORK_KBPS,
+            "network_receive_kbps": limits.MAX_NETWORK_KBPS,
+        }
 
 
 def test_products_encoded_as_an_enum_keep_byte_order_and_are_published_as_text(tmp_path: Path) -> None:

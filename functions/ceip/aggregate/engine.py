@@ -27,13 +27,15 @@ from ceip.storage.aggregate_keys import Audience
 
 T = TypeVar("T")
 R = TypeVar("R")
+# Samples and counts as INTEGER: ingest accepts none above 1e9 (ceip.reports.limits), and four-byte
+# values cost the per-machine and per-item aggregations less than eight-byte ones. Sums are BIGINT.
 PERFORMANCE_TYPE = (
-    "STRUCT(ui_response_ms BIGINT[], problems STRUCT(id VARCHAR, kind VARCHAR, count BIGINT)[], "
-    "network_kbps STRUCT(send BIGINT[], receive BIGINT[]))"
+    "STRUCT(ui_response_ms INTEGER[], problems STRUCT(id VARCHAR, kind VARCHAR, count INTEGER)[], "
+    "network_kbps STRUCT(send INTEGER[], receive INTEGER[]))"
 )
 USAGE_TYPE = (
-    "STRUCT(features STRUCT(id VARCHAR, count BIGINT)[], "
-    "help_center_opens BIGINT, desktop_folder_count BIGINT)"
+    "STRUCT(features STRUCT(id VARCHAR, count INTEGER)[], "
+    "help_center_opens INTEGER, desktop_folder_count INTEGER)"
 )
 READ_COLUMNS: dict[str, str] = {
     # GUIDs as UUID: 16 bytes that group fast; one that is not a UUID reads as NULL (a corrupt line).

@@ -2,7 +2,7 @@
 -- single machine's hits, with the machine keys that go into the problem's HLL sketch (machine_key:
 -- see machine_days.sql). An entry with count 0 is not a hit. Hits are first summed per machine (a
 -- machine reports a problem in several reports), then per problem: one pass for the table and the sketch.
--- Sums are cast back to BIGINT: DuckDB sums BIGINTs as HUGEINT, which Parquet would store as DOUBLE.
+-- Sums are cast to BIGINT: DuckDB sums integers as HUGEINT, which Parquet would store as DOUBLE.
 WITH entries AS (
     SELECT product_id, machine_id, unnest(performance.problems) AS p
     FROM reports
