@@ -433,9 +433,10 @@ cores run the aggregation at once, which other processes on the machine prevent.
 Rounds: {rounds}.
 
 Where the 1M-report run spends its time (one extra run with per-stage timers; the sketch inputs, HLL
-sketches, rolling windows and rolling tables run on a thread beside the daily tables, and every table
-but performance is published while performance is computed, so those overlap; stages not listed, such
-as writing the sketches and the rolling tables, make up the rest):
+sketches, rolling windows and rolling tables run on a thread beside the daily tables, performance is
+built on another beside the small daily tables, and every table but performance is published while
+performance is computed, so those overlap and the daily tables' time counts both threads; stages not
+listed, such as writing the sketches and the rolling tables, make up the rest):
 
 {markdown_table(("Stage", "Time", "Share"), stage_rows)}
 

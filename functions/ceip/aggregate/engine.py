@@ -85,7 +85,8 @@ DAILY_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
     ("performance",),
 )
 """The daily tables (sql/internal/<name>.sql) in stages, likewise. performance, by far the heaviest,
-comes last and alone: the others are published (partner tables, files) while it is computed."""
+is alone in its stage: the service builds it on a thread of its own beside the others (it reads only
+`reports`), and publishes them while it is computed."""
 
 
 class CorruptInput(Exception):

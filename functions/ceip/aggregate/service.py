@@ -28,7 +28,7 @@ from ceip.aggregate.tables import AUDIENCES, DAILY_TABLES, ROLLING_TABLES, ROLLI
 from ceip.storage import aggregate_keys, keys
 
 PUBLISHED_EARLY = ("active", "configuration", "usage", "problems", "features")
-"""Daily tables published while the last one (performance, the heaviest) is still being computed."""
+"""Daily tables built and published while performance, the heaviest, is still being computed."""
 STORE_WORKERS = 8
 """The day's files (about 30) go up, the earlier days' sketches (27) come down and the day's prefixes
 (19) are listed side by side: one request after the other would wait a second or two on S3."""
@@ -243,10 +243,12 @@ def _build_and_publish(
     """Today's sketches (written to sketches_path) and the windows, the daily and rolling tables, and
     every table published.
 
-    Side by side: the daily tables on the main thread, performance (the heaviest) last; on one
-    background thread the sketch inputs, sketches, windows and rolling tables (Python and small
-    statements; DuckDB releases the GIL) and their publication; on another the publication (partner
-    tables and files: many small statements) of the other daily tables as soon as they are built."""
+    Three threads side by side: performance, the one heavy daily table, is built and published on one
+    from the start; the sketch inputs, sketches, windows and rolling tables (Python and small
+    statements; DuckDB releases the GIL) and their publication on another; the other daily tables,
+    small statements whose fixed costs leave DuckDB's threads idle, and their publication on the
+    calling thread. (Built after the small tables, performance waited out their fixed costs: some 0.1 s
+    a run whatever the size of the day.)"""
     late = [table for table in DAILY_TABLES if table not in PUBLISHED_EARLY]
 
     def rolling_published() -> tuple[list[Window], list[Published]]:
@@ -255,14 +257,17 @@ def _build_and_publish(
         engine.build_rolling_tables(windows)
         return windows, engine.publish(ROLLING_TABLES, out, rules)
 
+    def late_published() -> list[Published]:
+        engine.build_daily_tables(late)
+        return engine.publish(late, out, rules)
+
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="aggregate") as background:
+        heavy = background.submit(late_published)
         rolling = background.submit(rolling_published)
         engine.build_daily_tables(PUBLISHED_EARLY)
-        early = background.submit(engine.publish, PUBLISHED_EARLY, out, rules)
-        engine.build_daily_tables(late)
-        last = engine.publish(late, out, rules)
+        early = engine.publish(PUBLISHED_EARLY, out, rules)
         windows, rolling_tables = rolling.result()
-        published = early.result() + last + rolling_tables
+        published = early + heavy.result() + rolling_tables
     return windows, published
 
 
