@@ -74,11 +74,11 @@ MACHINE_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
 )
 """The per-machine and per-item tables (sql/<name>.sql) that the daily tables and the sketch inputs
 read, a stage at a time. A table reads only `reports` and earlier stages' tables. Each of the first
-three is a hash aggregation of a million rows or more that keeps both DuckDB threads busy on its own,
-so they run one after the other: side by side they shared the memory limit, spilled sooner (at 768 MB
-a 1M-report day spilled about 100 MB side by side, nothing one at a time) and cost a tenth more CPU
-for no shorter wall time; four such statements at once under 1 GB sometimes spilled 8 GB and ran
-twenty times longer."""
+three is a hash aggregation of every report or entry of the day (a million rows or more on a
+1M-report day) that keeps both DuckDB threads busy on its own, so they run one after the other: side
+by side they shared the memory limit, spilled sooner (at 768 MB a 1M-report day spilled about 100 MB
+side by side, nothing one at a time) and cost a tenth more CPU for no shorter wall time; four such
+statements at once under 1 GB sometimes spilled 8 GB and ran twenty times longer."""
 DAILY_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
     ("active", "configuration", "usage"),
     ("problems", "features"),
