@@ -29,11 +29,12 @@ run: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## lint: ruff, mypy, cfn-lint, checkov and the SAM transform, zero findings
+## lint: ruff, mypy, the package graph (import-linter), cfn-lint, checkov and the SAM transform, zero findings
 lint: $(STAMP) $(TOOLS)/checkov/.installed $(TOOLS)/sam/.installed
 	$(BIN)/ruff check functions infra tests benchmarks tools
 	$(BIN)/ruff format --check functions infra tests benchmarks tools
 	$(BIN)/mypy
+	cd functions && ../$(BIN)/lint-imports ../pyproject.toml --no-cache
 	$(BIN)/cfn-lint template.yaml
 	$(CHECKOV) --file template.yaml --framework cloudformation --skip-download --compact --quiet
 	$(SAM_TRANSFORM)
@@ -62,7 +63,7 @@ sam-build: $(TOOLS)/sam-cli/.installed
 
 ## docs: regenerate docs/openapi.json and docs/report.schema.json from the code
 docs: $(STAMP)
-	$(BIN)/python -m ceip.api.openapi --write docs
+	$(BIN)/python -m ceip.openapi --write docs
 
 ## bench: performance benchmarks (not part of the test suite); figures go to docs/benchmarks.md
 bench: $(STAMP)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import cProfile
-import functools
 import gc
 import gzip
 import json
@@ -508,28 +507,28 @@ class MemoryDynamoDB:
 
 @contextlib.contextmanager
 def in_memory_adapters(handler_module: Any) -> Iterator[None]:
-    """Swap the AWS adapters the handler builds per request for in-memory ones; the ceip logic stays real.
+    """The handler's composition root, swapped for one on in-memory adapters; the ceip logic stays real.
 
     S3ObjectWriter becomes MemoryWriter; SuppressionLookup keeps its own code (keying, request
-    building) with an in-memory DynamoDB client; machine_keyer returns a real MachineKeyer over a fixed
-    secret instead of reading Secrets Manager. A missing name fails loudly: the handler changed.
+    building) with an in-memory DynamoDB client; the keyer is a real MachineKeyer over a fixed secret
+    instead of reading Secrets Manager. A missing name fails loudly: the handler changed.
     """
-    from ceip.datasubject import suppression  # noqa: PLC0415 (after the environment is set)
-    from ceip.datasubject.machine_key import MachineKeyer  # noqa: PLC0415
+    from ceip.ingest.service import Ingest  # noqa: PLC0415 (after the environment is set)
+    from ceip.ingest.settings import IngestSettings  # noqa: PLC0415
+    from ceip.machines import suppression  # noqa: PLC0415
+    from ceip.machines.machine_key import MachineKeyer  # noqa: PLC0415
 
     keyer = MachineKeyer(BENCH_SECRET)
     table = {keyer.key(str(uuid.UUID(int=n, version=4))) for n in range(SUPPRESSED_MACHINES)}
     client = MemoryDynamoDB(table, suppression.KEY_ATTRIBUTE)
-    lookup = functools.partial(handler_module.SuppressionLookup, client=client)
 
-    def fixed_keyer(_secret_id: str) -> MachineKeyer:
-        return keyer
+    def build_ingest(settings: IngestSettings) -> Ingest:
+        return Ingest(
+            writer=MemoryWriter(settings.reports_bucket),
+            suppression=suppression.SuppressionLookup(settings.suppression_table, keyer, client=client),
+        )
 
-    with (
-        mock.patch.object(handler_module, "S3ObjectWriter", MemoryWriter),
-        mock.patch.object(handler_module, "SuppressionLookup", lookup),
-        mock.patch.object(handler_module, "machine_keyer", fixed_keyer),
-    ):
+    with mock.patch.object(handler_module, "build_ingest", build_ingest):
         yield
 
 

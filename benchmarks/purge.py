@@ -44,12 +44,12 @@ from benchmarks.sections import (
     markdown_table,
     median,
 )
-from ceip.datasubject.machine_key import MachineKeyer
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, expected_by
 from ceip.datasubject.purge import CHECKPOINT_SECONDS, PROGRESS_ENTRIES, PurgeOutcome, Purger
-from ceip.datasubject.purge_ports import StoredObject, VersionsToRead
+from ceip.machines.machine_key import MachineKeyer
 from ceip.reports.model import Report
 from ceip.storage import keys, report_codec
+from ceip.storage.report_objects import StoredObject, VersionsToRead
 
 MACHINES = 100_000
 REPORTS_PER_MACHINE = 10

@@ -48,7 +48,7 @@ from benchmarks.sections import Section, machine_line, markdown_table
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from ceip.datasubject.machine_key import MachineKeyer
+    from ceip.machines.machine_key import MachineKeyer
 
 SUPPRESSED_MACHINES = 1_000
 """Keys in the table (in memory and in moto); none belongs to a machine of the timed batches."""
@@ -114,7 +114,7 @@ def moto_client(keys: Sequence[str]) -> Any:
 
     Must be called inside mock_aws.
     """
-    from ceip.datasubject import suppression  # noqa: PLC0415 (after the environment is set)
+    from ceip.machines import suppression  # noqa: PLC0415 (after the environment is set)
 
     client = suppression.dynamodb_client.__wrapped__()
     table = BENCH_ENV["SUPPRESSION_TABLE"]
@@ -142,22 +142,22 @@ class Switch:
 
 
 def patched_handler(handler_module: Any, switch: Switch) -> contextlib.ExitStack:
-    """Patch the handler's per-request adapters once; `switch` chooses the variant without re-patching."""
+    """Swap the handler's composition root once; `switch` chooses the variant without re-patching."""
+    from ceip.ingest.service import Ingest  # noqa: PLC0415 (after the environment is set)
+    from ceip.ingest.settings import IngestSettings  # noqa: PLC0415
+    from ceip.machines.suppression import SuppressionLookup  # noqa: PLC0415
 
-    real_lookup = handler_module.SuppressionLookup
-
-    def lookup(table: str, keyer: MachineKeyer, client: Any = None) -> Any:
-        if switch.variant == "disabled":
-            return NoCheck(table, keyer)
-        return real_lookup(table, keyer, client=switch.clients[switch.variant])
-
-    def fixed_keyer(_secret_id: str) -> MachineKeyer:
-        return switch.keyer
+    def build_ingest(settings: IngestSettings) -> Ingest:
+        table = settings.suppression_table
+        lookup: Any = (
+            NoCheck(table, switch.keyer)
+            if switch.variant == "disabled"
+            else SuppressionLookup(table, switch.keyer, client=switch.clients[switch.variant])
+        )
+        return Ingest(writer=MemoryWriter(settings.reports_bucket), suppression=lookup)
 
     stack = contextlib.ExitStack()
-    stack.enter_context(mock.patch.object(handler_module, "S3ObjectWriter", MemoryWriter))
-    stack.enter_context(mock.patch.object(handler_module, "SuppressionLookup", lookup))
-    stack.enter_context(mock.patch.object(handler_module, "machine_keyer", fixed_keyer))
+    stack.enter_context(mock.patch.object(handler_module, "build_ingest", build_ingest))
     return stack
 
 
@@ -198,7 +198,7 @@ def measure_handler(
     bodies = make_bodies(shape, shape.requests_per_round, rng)
     events = [http_event(body, index) for index, body in enumerate(bodies)]
     context = cast("LambdaContext", BenchContext())
-    from ceip.datasubject.machine_key import MachineKeyer  # noqa: PLC0415
+    from ceip.machines.machine_key import MachineKeyer  # noqa: PLC0415
 
     for variant in VARIANTS:  # warm-up, and proof that every variant accepts the batches
         switch.variant, switch.keyer = variant, MachineKeyer(BENCH_SECRET)
@@ -249,8 +249,8 @@ class DirectCost:
 
 
 def measure_direct(clients: dict[str, Any], rng: random.Random) -> DirectCost:
-    from ceip.datasubject.machine_key import MachineKeyer  # noqa: PLC0415
-    from ceip.datasubject.suppression import SuppressionLookup  # noqa: PLC0415
+    from ceip.machines.machine_key import MachineKeyer  # noqa: PLC0415
+    from ceip.machines.suppression import SuppressionLookup  # noqa: PLC0415
 
     table = BENCH_ENV["SUPPRESSION_TABLE"]
     medians: dict[tuple[str, str], float] = {}
@@ -326,9 +326,9 @@ def measure() -> tuple[list[Latencies], DirectCost]:
     os.environ.update(BENCH_ENV)  # before the import: Powertools and settings read them then
     from moto import mock_aws  # noqa: PLC0415 (dev dependency, only here)
 
-    from ceip.datasubject.machine_key import MachineKeyer  # noqa: PLC0415
-    from ceip.datasubject.suppression import KEY_ATTRIBUTE  # noqa: PLC0415
     from ceip.ingest import app as handler_module  # noqa: PLC0415 (environment first)
+    from ceip.machines.machine_key import MachineKeyer  # noqa: PLC0415
+    from ceip.machines.suppression import KEY_ATTRIBUTE  # noqa: PLC0415
 
     handler_module.logger.setLevel("WARNING")
     rng = random.Random(SEED)

@@ -50,11 +50,11 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _clear_caches() -> None:
     from ceip.aggregate.settings import aggregate_settings
-    from ceip.datasubject.keyer import machine_keyer
-    from ceip.datasubject.secret import machine_key_secret, secrets_client
     from ceip.datasubject.settings import datasubject_settings
-    from ceip.datasubject.suppression import dynamodb_client
     from ceip.ingest.settings import ingest_settings
+    from ceip.machines.keyer import machine_keyer
+    from ceip.machines.secret import machine_key_secret, secrets_client
+    from ceip.machines.suppression import dynamodb_client
     from ceip.privacy.mailer import ses_client
     from ceip.privacy.settings import privacy_settings
     from ceip.privacy.ticket_table import dynamodb_client as tickets_dynamodb_client

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from ceip.aggregate import app as aggregate_app
-from ceip.datasubject.secret import secrets_client
-from ceip.datasubject.suppression import dynamodb_client
 from ceip.ingest import app
+from ceip.machines.secret import secrets_client
+from ceip.machines.suppression import dynamodb_client
 from ceip.storage.s3 import s3_client
 from tests.conftest import AGGREGATES_BUCKET, REPORTS_BUCKET
 from tests.support import faults

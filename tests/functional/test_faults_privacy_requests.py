@@ -15,8 +15,8 @@ import boto3
 import pytest
 
 from ceip.datasubject import api
-from ceip.datasubject.secret import secrets_client
-from ceip.datasubject.suppression import dynamodb_client
+from ceip.machines.secret import secrets_client
+from ceip.machines.suppression import dynamodb_client
 from tests.conftest import PRIVACY_REQUESTS_TABLE, SUPPRESSION_TABLE
 from tests.functional.test_privacy_requests_api import erasure_event, status_event
 from tests.support import faults

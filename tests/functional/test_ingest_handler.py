@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ceip.ingest import app
+from ceip.storage.s3 import S3ObjectWriter
 from tests.conftest import REPORTS_BUCKET, Captured
 from tests.support import reports
 from tests.support.events import CANARY_FORWARDED, CANARY_IP, http_event, load_event
@@ -95,7 +96,7 @@ def test_storage_failure_answers_503_with_retry_after_and_a_retry_stores_once(
 ) -> None:
     # Given S3 refuses the first write
     event = http_event(make_batch(2))
-    real_put = app.S3ObjectWriter.put
+    real_put = S3ObjectWriter.put
     calls = {"n": 0}
 
     def flaky_put(self: Any, key: str, body: bytes, *, content_type: str) -> None:
@@ -106,7 +107,7 @@ def test_storage_failure_answers_503_with_retry_after_and_a_retry_stores_once(
             raise StorageUnavailable("SlowDown")
         real_put(self, key, body, content_type=content_type)
 
-    monkeypatch.setattr(app.S3ObjectWriter, "put", flaky_put)
+    monkeypatch.setattr(S3ObjectWriter, "put", flaky_put)
     # When the client posts, then retries
     first = invoke(event, lambda_context)
     second = invoke(event, lambda_context)

@@ -12,8 +12,8 @@ import boto3
 import pytest
 
 from ceip.datasubject import api
-from ceip.datasubject.machine_key import machine_key
 from ceip.ingest import app as ingest_app
+from ceip.machines.machine_key import machine_key
 from tests.conftest import MACHINE_KEY_SECRET, SUPPRESSION_TABLE, Captured
 from tests.functional.test_ingest_handler import stored_objects
 from tests.support import reports

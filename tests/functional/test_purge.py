@@ -15,6 +15,7 @@ from infra.local.gateway import LambdaContext
 from ceip.datasubject import api, purge_app
 from ceip.datasubject.purge import Deadline, Purger
 from ceip.datasubject.settings import datasubject_settings
+from ceip.datasubject.wiring import build_purger
 from ceip.ingest import app as ingest_app
 from tests.conftest import REPORTS_BUCKET
 from tests.functional.test_privacy_requests_api import call, erasure_event, status_event
@@ -79,7 +80,7 @@ def population(s3: Any, lambda_context: Any, clock: Clock) -> dict[str, Any]:
 
 
 def purger(deadline: Deadline | None = None) -> Purger:
-    return purge_app.build_purger(datasubject_settings(), deadline or Deadline(None))
+    return build_purger(datasubject_settings(), deadline or Deadline(None))
 
 
 def test_purge_removes_every_report_of_the_erased_machine_and_issues_a_receipt(

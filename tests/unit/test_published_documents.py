@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ceip.api.openapi import generated_documents
+from ceip.openapi import generated_documents
 from ceip.reports.model import ReportBatch
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

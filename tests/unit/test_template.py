@@ -159,10 +159,10 @@ def test_privacy_function_reads_and_retires_raw_mail_uses_its_table_and_sends_as
 
 
 def test_privacy_function_environment_matches_its_settings(template: Template) -> None:
-    from ceip.privacy.settings import read_settings
+    from ceip.privacy.settings import PrivacySettings
 
     (privacy,) = [f for f in template.functions() if f.logical_id == "PrivacyFunction"]
-    settings = read_settings(privacy.environment)
+    settings = PrivacySettings.from_environment(privacy.environment)
     assert (settings.inbox_bucket, settings.tickets_table) == (
         "ceip-local-inboxbucket",
         "ceip-local-ticketstable",

@@ -6,26 +6,21 @@ template (the day before the scheduled time), {} (the day before now) or {"date"
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import date
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from ceip.aggregate import dates, service
-from ceip.aggregate.settings import AggregateSettings, aggregate_settings
-from ceip.datasubject.snapshot import suppression_snapshot
-from ceip.storage.aggregate_s3 import S3AggregateStore, S3ReportSource
+from ceip.aggregate.settings import aggregate_settings
+from ceip.aggregate.wiring import build_aggregation
+from ceip.runtime.clock import utc_now
+from ceip.runtime.observability import observe
 
-NAMESPACE = "ceip"
-
-logger = Logger(service="ceip-aggregate")
-metrics = Metrics(namespace=NAMESPACE, service="ceip-aggregate")
-tracer = Tracer(service="ceip-aggregate")
+SERVICE = "ceip-aggregate"
+observability = observe(SERVICE)
+logger, metrics, tracer = observability.logger, observability.metrics, observability.tracer
 
 
 class AggregateRequest(BaseModel):
@@ -39,26 +34,6 @@ class InvalidRequest(ValueError):
     """The event is not an aggregation request; its content is deliberately not repeated."""
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def available_cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def options_from(settings: AggregateSettings) -> service.AggregationOptions:
-    return service.AggregationOptions(
-        min_machines=settings.min_machines,
-        fold_share=settings.fold_share,
-        lookback_hours=settings.dedup_lookback_hours,
-        memory_limit_mb=settings.memory_limit_mb,
-        threads=available_cpus(),
-        fetch_workers=settings.fetch_workers,
-        work_dir=Path(settings.work_dir),
-    )
-
-
 def record(result: service.DayResult) -> None:
     counts = result.manifest.input
     for name, value in (
@@ -68,7 +43,7 @@ def record(result: service.DayResult) -> None:
         ("CorruptObjectsSkipped", counts.objects_corrupt),
         ("SuppressedReportsDropped", counts.suppressed_reports_dropped),
     ):
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        observability.count(name, value)
     logger.info(
         "day_aggregated",
         dt=result.manifest.dt.isoformat(),
@@ -83,25 +58,17 @@ def record(result: service.DayResult) -> None:
     )
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
-@metrics.log_metrics
+@observability.handler()
 def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     try:
         request = AggregateRequest.model_validate(event)
     except ValidationError as error:
         logger.error("invalid_request", errors=error.error_count())
-        metrics.add_metric(name="InvalidRequests", unit=MetricUnit.Count, value=1)
+        observability.count("InvalidRequests")
         raise InvalidRequest('expected {} or {"date": "YYYY-MM-DD"}') from None
     day = dates.requested_day(request.day, request.scheduled_time, utc_now())
     settings = aggregate_settings()
-    result = service.aggregate_day(
-        day,
-        source=S3ReportSource(settings.reports_bucket),
-        store=S3AggregateStore(settings.aggregates_bucket),
-        suppression=suppression_snapshot(settings.suppression_table, settings.machine_key_secret_id),
-        options=options_from(settings),
-    )
+    result = build_aggregation(settings).run(day)
     record(result)
     return {
         "dt": day.isoformat(),

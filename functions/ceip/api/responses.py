@@ -11,9 +11,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from ceip.api import problems
-from ceip.api.metrics import count_by_reason
 from ceip.api.problems import Problem, ProblemError
 from ceip.api.routes import RouteSpec, allowed_methods
+from ceip.runtime.observability import count_by_reason
 
 
 def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:

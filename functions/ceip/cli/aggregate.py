@@ -20,7 +20,7 @@ from ceip.aggregate.service import AggregationOptions, DayResult, aggregate_day
 from ceip.aggregate.tables import TABLES
 from ceip.cli.dates import parse_day
 from ceip.cli.environment import required
-from ceip.datasubject.snapshot import suppression_snapshot
+from ceip.machines.snapshot import suppression_snapshot
 from ceip.storage import aggregate_keys
 from ceip.storage.aggregate_s3 import S3AggregateStore, S3ReportSource
 

@@ -10,15 +10,16 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from ceip.cli import privacy
 from ceip.cli.environment import required
 from ceip.cli.privacy import actor, guarded, service
 from ceip.datasubject.erasure import file_erasure
 from ceip.datasubject.export import export_machine
-from ceip.datasubject.keyer import machine_keyer
 from ceip.datasubject.model import ErasureRequest, iso
 from ceip.datasubject.purge import Deadline, Purger
 from ceip.datasubject.request_store import RequestStore
-from ceip.datasubject.suppression import scan_keys
+from ceip.machines.keyer import machine_keyer
+from ceip.machines.suppression import scan_keys
 from ceip.privacy.templates import Kind
 from ceip.storage.exports import S3ExportWriter
 from ceip.storage.report_objects import S3Checkpoint, S3ReportObjects
@@ -38,6 +39,15 @@ def add_commands(sub: Any) -> None:
     requests.add_argument("--json", action="store_true")
     requests.set_defaults(run=show_requests)
     add_ticket_commands(sub)
+    sub.choices["export"].set_defaults(run=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    if args.ticket:
+        done: int = guarded(lambda a: run_data_export(a, service(), actor(a)))(args)
+        return done
+    csv_done: int = privacy.run_export(args)
+    return csv_done
 
 
 def _store() -> RequestStore:

@@ -374,10 +374,7 @@ def run_new(args: argparse.Namespace) -> int:
 
 @guarded
 def run_export(args: argparse.Namespace) -> int:
-    if args.ticket:
-        from ceip.cli.datasubject import run_data_export  # noqa: PLC0415 - keeps CSV export light
-
-        return run_data_export(args, service(), actor(args))
+    """The tickets CSV; with a ticket, ceip.cli.datasubject takes the command over (a person's data)."""
     chosen = statuses(args.status or ["all"])
     tickets = worklist.select(service().tickets(sorted(chosen)), worklist.Filters(statuses=chosen), today())
     text = csv_text(tickets, personal=args.with_personal_data)

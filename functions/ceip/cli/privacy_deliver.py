@@ -16,7 +16,9 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ceip.privacy.inbox import S3RawMailStore
 from ceip.privacy.ses_event import receipt_event
@@ -75,7 +77,9 @@ def deliver(
     previous = handler.setStream(sys.stderr) if isinstance(handler, logging.StreamHandler) else None
     try:
         with contextlib.redirect_stdout(sys.stderr):
-            result: dict[str, Any] = app.lambda_handler(event, _Context(invoked_function_arn=arn))
+            result: dict[str, Any] = app.lambda_handler(
+                event, cast("LambdaContext", _Context(invoked_function_arn=arn))
+            )
     finally:
         if previous is not None and isinstance(handler, logging.StreamHandler):
             handler.setStream(previous)

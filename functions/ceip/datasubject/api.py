@@ -7,50 +7,35 @@ GUID is turned into its keyed hash at once; only the hash is stored.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from ceip.api import body, problems
-from ceip.api.metrics import NAMESPACE
 from ceip.api.problems import ProblemError
 from ceip.api.responses import install_fallbacks, json_response
 from ceip.api.routes import PUBLIC_ROUTES
-from ceip.datasubject.erasure import file_erasure
-from ceip.datasubject.keyer import machine_keyer
 from ceip.datasubject.model import ErasureRequest, iso
-from ceip.datasubject.request_store import RequestStore, RequestStoreUnavailable
+from ceip.datasubject.request_store import RequestStoreUnavailable
 from ceip.datasubject.schemas import PrivacyRequestAccepted, PrivacyRequestIn, PrivacyRequestStatusOut
-from ceip.datasubject.secret import SecretUnavailable
 from ceip.datasubject.settings import datasubject_settings
+from ceip.datasubject.wiring import build_desk
+from ceip.machines.secret import SecretUnavailable
 from ceip.reports.validation import describe, field_names
+from ceip.runtime.clock import utc_now
+from ceip.runtime.observability import observe
 
 SERVICE = "ceip-privacy-requests"
 _REQUEST_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 _KNOWN_FIELDS = field_names(PrivacyRequestIn)
 
-logger = Logger(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+observability = observe(SERVICE)
+logger, metrics, tracer = observability.logger, observability.metrics, observability.tracer
 app = APIGatewayHttpResolver()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 install_fallbacks(app, PUBLIC_ROUTES, logger, SERVICE)
-
-
-def _store() -> RequestStore:
-    settings = datasubject_settings()
-    return RequestStore(settings.requests_table, settings.suppression_table)
 
 
 @app.post("/v1/privacy/requests")
@@ -62,15 +47,13 @@ def post_privacy_request() -> Response[str]:
         raise ProblemError(
             problems.INVALID_REQUEST, errors=[e.as_dict() for e in describe(error, _KNOWN_FIELDS)]
         ) from error
-    settings = datasubject_settings()
     try:
-        key = machine_keyer(settings.machine_key_secret_id).key(str(incoming.machine_id))
-        request = file_erasure(key, now=utc_now(), store=_store(), purge_hour_utc=settings.purge_hour_utc)
+        request = build_desk(datasubject_settings()).file(str(incoming.machine_id), now=utc_now())
     except (RequestStoreUnavailable, SecretUnavailable) as error:
         # The message is the underlying error's type name (e.g. ReadTimeoutError), never input.
         logger.warning("storage_unavailable", dependency=type(error).__name__, error_type=str(error))
         raise problems.retry_later() from error
-    metrics.add_metric(name="ErasureRequestsFiled", unit=MetricUnit.Count, value=1)
+    observability.count("ErasureRequestsFiled")
     logger.info("erasure_request_filed", request_id=request.request_id, status=request.status.value)
     accepted = PrivacyRequestAccepted(
         request_id=request.request_id, status=request.status.value, expected_by=iso(request.expected_by)
@@ -83,7 +66,7 @@ def get_privacy_request(request_id: str) -> Response[str]:
     if not _REQUEST_ID.match(request_id):
         raise ProblemError(problems.NOT_FOUND)
     try:
-        request = _store().get(request_id)
+        request = build_desk(datasubject_settings()).status(request_id)
     except RequestStoreUnavailable as error:
         raise problems.retry_later() from error
     if request is None:
@@ -104,11 +87,7 @@ def status_view(request: ErasureRequest) -> PrivacyRequestStatusOut:
     )
 
 
-@logger.inject_lambda_context(
-    log_event=False, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
-)
-@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
-@metrics.log_metrics
+@observability.handler(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    observability.count("Requests")
     return app.resolve(event, context)

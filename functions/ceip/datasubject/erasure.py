@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from ceip.datasubject.model import ErasureRequest, RequestStatus, expected_by
+from ceip.datasubject.model import DEFAULT_PURGE_HOUR_UTC, ErasureRequest, RequestStatus, expected_by
 from ceip.datasubject.ports import ConcurrentFiling, RequestPort
+from ceip.machines.machine_key import MachineKeyer
 
 _ATTEMPTS = 3
 
@@ -17,7 +20,7 @@ def file_erasure(
     now: datetime,
     store: RequestPort,
     origin: str = "client",
-    purge_hour_utc: int = 3,
+    purge_hour_utc: int = DEFAULT_PURGE_HOUR_UTC,
 ) -> ErasureRequest:
     """The machine's open request if it has one, else a new one (which suppresses the machine).
 
@@ -43,3 +46,20 @@ def file_erasure(
             continue
         return request
     raise RuntimeError("erasure filing kept racing with concurrent filings")
+
+
+@dataclass(frozen=True)
+class ErasureDesk:
+    """Erasure requests as the API and the CLI file and read them: by GUID in, keyed hash stored."""
+
+    store: RequestPort
+    keyer: Callable[[], MachineKeyer]
+    purge_hour_utc: int = DEFAULT_PURGE_HOUR_UTC
+
+    def file(self, machine_id: str, *, now: datetime, origin: str = "client") -> ErasureRequest:
+        """machine_id: a canonical GUID (as validated models give it)."""
+        key = self.keyer().key(machine_id)
+        return file_erasure(key, now=now, store=self.store, origin=origin, purge_hour_utc=self.purge_hour_utc)
+
+    def status(self, request_id: str) -> ErasureRequest | None:
+        return self.store.get(request_id)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from ceip.datasubject.machine_key import canonical_guid
 from ceip.datasubject.model import iso
-from ceip.datasubject.purge_ports import ReportObjects
+from ceip.machines.machine_key import canonical_guid
 from ceip.storage.keys import REPORTS_PREFIX
+from ceip.storage.report_objects import ReportObjects
 
 LINK_LIFETIME_SECONDS = 7 * 24 * 3600
 EXPORT_PREFIX = "exports/"

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ceip.datasubject.machine_key import MachineKeyer
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, iso
 from ceip.datasubject.ports import RequestPort
-from ceip.datasubject.purge_ports import CheckpointStore, ReportObjects, StoredObject
+from ceip.machines.machine_key import MachineKeyer
 from ceip.storage.keys import REPORTS_PREFIX
+from ceip.storage.report_objects import CheckpointStore, ReportObjects, StoredObject
 
 # Stored lines are canonical JSON (sorted keys, no spaces) and carry no free text, so this pattern
 # finds exactly the machine_id field of each line.

@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, iso
 from ceip.datasubject.ports import ConcurrentFiling
-from ceip.datasubject.suppression import KEY_ATTRIBUTE, dynamodb_client
+from ceip.machines.suppression import KEY_ATTRIBUTE, dynamodb_client
 
 
 class RequestStoreUnavailable(Exception):

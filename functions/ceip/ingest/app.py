@@ -7,55 +7,38 @@ decoded from the raw event, and nothing else from the request reaches storage, l
 from __future__ import annotations
 
 import gc
-from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ceip.api import body, problems
-from ceip.api.metrics import NAMESPACE, count_by_reason
 from ceip.api.problems import ProblemError
 from ceip.api.responses import install_fallbacks, json_response
 from ceip.api.routes import PUBLIC_ROUTES
-from ceip.datasubject.keyer import machine_keyer
-from ceip.datasubject.secret import SecretUnavailable
-from ceip.datasubject.suppression import SuppressionLookup, SuppressionUnavailable
 from ceip.ingest import service
 from ceip.ingest.settings import ingest_settings
-from ceip.storage.s3 import S3ObjectWriter, StorageUnavailable
+from ceip.ingest.wiring import build_ingest
+from ceip.machines.secret import SecretUnavailable
+from ceip.machines.suppression import SuppressionUnavailable
+from ceip.runtime.clock import utc_now
+from ceip.runtime.observability import count_by_reason, observe
+from ceip.storage.s3 import StorageUnavailable
 
 SERVICE = "ceip-ingest"
 
-logger = Logger(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+observability = observe(SERVICE)
+logger, metrics, tracer = observability.logger, observability.metrics, observability.tracer
 app = APIGatewayHttpResolver()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 install_fallbacks(app, PUBLIC_ROUTES, logger, SERVICE)
 
 
 @app.post("/v1/reports")
 def post_reports() -> Response[str]:
     payload = body.json_body(app.current_event.raw_event)
-    settings = ingest_settings()
     try:
-        result = service.ingest(
-            payload,
-            received_at=utc_now(),
-            writer=S3ObjectWriter(settings.reports_bucket),
-            suppression=SuppressionLookup(
-                settings.suppression_table, machine_keyer(settings.machine_key_secret_id)
-            ),
-        )
+        result = build_ingest(ingest_settings())(payload, received_at=utc_now())
     except service.InvalidBatch as error:
         raise ProblemError(problems.INVALID_BATCH) from error
     except service.NoValidReport as error:
@@ -67,11 +50,9 @@ def post_reports() -> Response[str]:
         # Without the suppression check we cannot keep the erasure promise: store nothing, ask to retry.
         logger.warning("storage_unavailable", dependency=type(error).__name__, error_type=str(error))
         raise problems.retry_later() from error
-    metrics.add_metric(
-        name="ReportsAccepted", unit=MetricUnit.Count, value=result.accepted - result.suppressed
-    )
+    observability.count("ReportsAccepted", result.accepted - result.suppressed)
     if result.suppressed:
-        metrics.add_metric(name="ReportsSuppressed", unit=MetricUnit.Count, value=result.suppressed)
+        observability.count("ReportsSuppressed", result.suppressed)
     count_by_reason("ReportsRejected", _reasons(result.rejected), SERVICE)
     logger.info(
         "reports_stored", accepted=result.accepted, rejected=len(result.rejected), key=result.object_key
@@ -89,13 +70,9 @@ def _reasons(rejected: tuple[Any, ...]) -> dict[str, int]:
     return counts
 
 
-@logger.inject_lambda_context(
-    log_event=False, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
-)
-@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
-@metrics.log_metrics
+@observability.handler(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    observability.count("Requests")
     return app.resolve(event, context)
 
 

@@ -67,3 +67,14 @@ def ingest(
     key = keys.report_object_key(received_at, report_codec.content_digest(lines))
     writer.put(key, report_codec.encode_lines(lines, received_at), content_type=STORED_CONTENT_TYPE)
     return IngestResult(len(validation.accepted), validation.rejected, dropped, key)
+
+
+@dataclass(frozen=True, slots=True)
+class Ingest:
+    """The ingest service on its ports, as a handler's composition root builds it."""
+
+    writer: ObjectWriter
+    suppression: SuppressionCheck
+
+    def __call__(self, payload: Any, *, received_at: datetime) -> IngestResult:
+        return ingest(payload, received_at=received_at, writer=self.writer, suppression=self.suppression)

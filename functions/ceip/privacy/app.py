@@ -5,22 +5,18 @@ Logs carry ticket references, outcomes and counts only: never a sender, subject,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ceip.privacy import intake, retention
-from ceip.privacy.inbox import S3RawMailStore
-from ceip.privacy.mailer import SesMailer
 from ceip.privacy.ses_event import ScheduledAction, SesEvent, SesRecord, is_ses_event
 from ceip.privacy.settings import privacy_settings
-from ceip.privacy.ticket_table import DynamoTicketStore
+from ceip.privacy.wiring import build_ports
+from ceip.runtime.clock import utc_now
+from ceip.runtime.observability import observe
 from ceip.storage.inbox_keys import inbound_key
 
-NAMESPACE = "ceip"
 SERVICE = "ceip-privacy"
 OUTCOME_METRICS = {
     intake.Outcome.CREATED: "TicketsCreated",
@@ -31,25 +27,20 @@ OUTCOME_METRICS = {
     intake.Outcome.REDELIVERED: "RedeliveriesIgnored",
 }
 
-logger = Logger(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+observability = observe(SERVICE)
+logger, metrics, tracer = observability.logger, observability.metrics, observability.tracer
 
 
 class RawMessageMissing(Exception):
     """The receipt rule's S3 action did not store the message (yet): fail so the invocation is retried."""
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def file_message(record: SesRecord) -> intake.IntakeResult:
     settings = privacy_settings()
     mail, receipt = record.ses.mail, record.ses.receipt
     key = inbound_key(mail.messageId)
-    inbox = S3RawMailStore(settings.inbox_bucket)
-    raw = inbox.get(key)
+    ports = build_ports(settings)
+    raw = ports.inbox.get(key)
     if raw is None:
         logger.error("raw_message_missing", ses_message_id=mail.messageId)
         raise RawMessageMissing(mail.messageId)
@@ -64,18 +55,18 @@ def file_message(record: SesRecord) -> intake.IntakeResult:
     result = intake.receive(
         inbound,
         raw,
-        store=DynamoTicketStore(settings.tickets_table),
-        mailer=SesMailer(),
+        store=ports.tickets,
+        mailer=ports.mailer,
         config=intake.IntakeConfig(settings.mail_from, settings.internal_target_days),
         now=utc_now,
     )
-    metrics.add_metric(name=OUTCOME_METRICS[result.outcome], unit=MetricUnit.Count, value=1)
+    observability.count(OUTCOME_METRICS[result.outcome])
     if result.defects:
-        metrics.add_metric(name="MessagesWithDefects", unit=MetricUnit.Count, value=1)
+        observability.count("MessagesWithDefects")
     if result.ack_attempted:
         sent = result.acknowledgement.value == "sent"
         name = "AcknowledgementsSent" if sent else "AcknowledgementsFailed"
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        observability.count(name)
     logger.info(
         "message_filed",
         ref=result.ref,
@@ -89,19 +80,18 @@ def file_message(record: SesRecord) -> intake.IntakeResult:
 
 def daily_run() -> retention.DailyResult:
     settings = privacy_settings()
+    ports = build_ports(settings)
     result = retention.run_daily(
-        store=DynamoTicketStore(settings.tickets_table),
-        inbox=S3RawMailStore(settings.inbox_bucket),
-        mailer=SesMailer(),
+        store=ports.tickets,
+        inbox=ports.inbox,
+        mailer=ports.mailer,
         mail_from=settings.mail_from,
         retention_days=settings.closed_retention_days,
         now=utc_now,
     )
-    metrics.add_metric(name="AcknowledgementsSent", unit=MetricUnit.Count, value=result.acknowledged)
-    metrics.add_metric(
-        name="AcknowledgementsFailed", unit=MetricUnit.Count, value=result.acknowledgements_failed
-    )
-    metrics.add_metric(name="TicketsRedacted", unit=MetricUnit.Count, value=result.redacted)
+    observability.count("AcknowledgementsSent", result.acknowledged)
+    observability.count("AcknowledgementsFailed", result.acknowledgements_failed)
+    observability.count("TicketsRedacted", result.redacted)
     logger.info(
         "daily_run",
         acknowledged=result.acknowledged,
@@ -112,9 +102,7 @@ def daily_run() -> retention.DailyResult:
     return result
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
-@metrics.log_metrics
+@observability.handler()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_ses_event(event):
         results = [file_message(record) for record in SesEvent.model_validate(event).Records]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from ceip.datasubject.machine_key import MachineKeyer
-from ceip.datasubject.secret import machine_key_secret
+from ceip.machines.machine_key import MachineKeyer
+from ceip.machines.secret import machine_key_secret
 
 
 @cache

@@ -18,7 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ceip.datasubject.machine_key import MachineKeyer
+from ceip.machines.machine_key import MachineKeyer
 
 KEY_ATTRIBUTE = "machine_key"
 _BATCH_GET_LIMIT = 100

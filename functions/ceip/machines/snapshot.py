@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ceip.datasubject.keyer import machine_keyer
-from ceip.datasubject.suppression import SuppressionSnapshot, scan_keys
+from ceip.machines.keyer import machine_keyer
+from ceip.machines.suppression import SuppressionSnapshot, scan_keys
 
 
 def suppression_snapshot(table: str, secret_id: str) -> SuppressionSnapshot:

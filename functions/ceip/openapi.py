@@ -21,7 +21,7 @@ from ceip.reports.model import Report, ReportBatch
 
 API_VERSION = "1.0.0"
 _REF = "#/components/schemas/{model}"
-_EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "batch.json"
+_EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "batch.json"
 
 
 def report_json_schema() -> dict[str, Any]:

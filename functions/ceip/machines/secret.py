@@ -9,7 +9,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ceip.datasubject.machine_key import MIN_KEY_BYTES
+from ceip.machines.machine_key import MIN_KEY_BYTES
 
 _CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
 

@@ -1,0 +1,56 @@
+"""AggregateFunction's composition root, which `ceip aggregate` uses too: the day's aggregation on S3,
+the suppression list read once per run, options from the settings. Powertools-free for the CLI."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ceip.aggregate import service
+from ceip.aggregate.ports import AggregateStore, ReportSource, SuppressionFilter
+from ceip.aggregate.settings import AggregateSettings
+from ceip.machines.snapshot import suppression_snapshot
+from ceip.storage.aggregate_s3 import S3AggregateStore, S3ReportSource
+
+
+def available_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def options_from(settings: AggregateSettings) -> service.AggregationOptions:
+    return service.AggregationOptions(
+        min_machines=settings.min_machines,
+        fold_share=settings.fold_share,
+        lookback_hours=settings.dedup_lookback_hours,
+        memory_limit_mb=settings.memory_limit_mb,
+        threads=available_cpus(),
+        fetch_workers=settings.fetch_workers,
+        work_dir=Path(settings.work_dir),
+    )
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """The aggregation service on its ports: one call per day."""
+
+    source: ReportSource
+    store: AggregateStore
+    suppression: SuppressionFilter
+    options: service.AggregationOptions
+
+    def run(self, day: date) -> service.DayResult:
+        return service.aggregate_day(
+            day, source=self.source, store=self.store, suppression=self.suppression, options=self.options
+        )
+
+
+def build_aggregation(settings: AggregateSettings) -> Aggregation:
+    """Reads the suppression list now: build one per run, so a machine erased since is left out."""
+    return Aggregation(
+        source=S3ReportSource(settings.reports_bucket),
+        store=S3AggregateStore(settings.aggregates_bucket),
+        suppression=suppression_snapshot(settings.suppression_table, settings.machine_key_secret_id),
+        options=options_from(settings),
+    )
