@@ -20,7 +20,7 @@ from ceip.runtime.observability import observe
 
 SERVICE = "ceip-aggregate"
 observability = observe(SERVICE)
-logger, metrics, tracer = observability.logger, observability.metrics, observability.tracer
+logger = observability.logger
 
 
 class AggregateRequest(BaseModel):

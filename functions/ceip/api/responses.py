@@ -12,8 +12,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from ceip.api import problems
 from ceip.api.problems import Problem, ProblemError
-from ceip.api.routes import RouteSpec, allowed_methods
-from ceip.runtime.observability import count_by_reason
+from ceip.api.routes import PUBLIC_ROUTES, RouteSpec, allowed_methods
+from ceip.runtime.observability import Observability, count_by_reason
 
 
 def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:
@@ -71,3 +71,10 @@ def install_fallbacks(
         # The message and locals may quote the request; log the type and place only.
         logger.error("unexpected_error", error_type=type(error).__name__, where=error_location(error))
         return answer(Problem(problems.INTERNAL_ERROR))
+
+
+def public_resolver(observability: Observability) -> APIGatewayHttpResolver:
+    """The resolver of a public HTTP function, with the fallbacks installed for every public route."""
+    app = APIGatewayHttpResolver()
+    install_fallbacks(app, PUBLIC_ROUTES, observability.logger, observability.service)
+    return app

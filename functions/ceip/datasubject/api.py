@@ -9,15 +9,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from ceip.api import body, problems
 from ceip.api.problems import ProblemError
-from ceip.api.responses import install_fallbacks, json_response
-from ceip.api.routes import PUBLIC_ROUTES
+from ceip.api.responses import json_response, public_resolver
 from ceip.datasubject.model import ErasureRequest, iso
 from ceip.datasubject.request_store import RequestStoreUnavailable
 from ceip.datasubject.schemas import PrivacyRequestAccepted, PrivacyRequestIn, PrivacyRequestStatusOut
@@ -33,9 +32,8 @@ _REQUEST_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{
 _KNOWN_FIELDS = field_names(PrivacyRequestIn)
 
 observability = observe(SERVICE)
-logger, metrics, tracer = observability.logger, observability.metrics, observability.tracer
-app = APIGatewayHttpResolver()
-install_fallbacks(app, PUBLIC_ROUTES, logger, SERVICE)
+logger = observability.logger
+app = public_resolver(observability)
 
 
 @app.post("/v1/privacy/requests")

@@ -18,7 +18,7 @@ from ceip.runtime.observability import observe
 
 SERVICE = "ceip-purge"
 observability = observe(SERVICE)
-logger, metrics, tracer = observability.logger, observability.metrics, observability.tracer
+logger = observability.logger
 
 
 def run_purge(resume_only: bool, deadline: Deadline) -> PurgeOutcome:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ceip.api import body, problems
 from ceip.api.problems import ProblemError
-from ceip.api.responses import install_fallbacks, json_response
-from ceip.api.routes import PUBLIC_ROUTES
+from ceip.api.responses import json_response, public_resolver
 from ceip.ingest import service
 from ceip.ingest.settings import ingest_settings
 from ceip.ingest.wiring import build_ingest
@@ -29,9 +28,8 @@ from ceip.storage.s3 import StorageUnavailable
 SERVICE = "ceip-ingest"
 
 observability = observe(SERVICE)
-logger, metrics, tracer = observability.logger, observability.metrics, observability.tracer
-app = APIGatewayHttpResolver()
-install_fallbacks(app, PUBLIC_ROUTES, logger, SERVICE)
+logger = observability.logger
+app = public_resolver(observability)
 
 
 @app.post("/v1/reports")

@@ -28,7 +28,7 @@ OUTCOME_METRICS = {
 }
 
 observability = observe(SERVICE)
-logger, metrics, tracer = observability.logger, observability.metrics, observability.tracer
+logger = observability.logger
 
 
 class RawMessageMissing(Exception):
