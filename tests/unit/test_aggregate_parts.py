@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from ceip.aggregate import dates, engine, loading, queries, service, sketches, tables
+from ceip.aggregate import dates, engine, loading, queries, schedule, sketches, tables
 from ceip.aggregate.staging import fetch_objects, inflate_parts
 from ceip.reports import limits
 from ceip.storage import aggregate_keys
@@ -133,7 +133,7 @@ def test_a_partner_table_reads_only_its_own_internal_table(table: str) -> None:
 
 def test_the_tables_built_beside_the_early_ones_read_none_of_them() -> None:
     # Given the daily tables the service builds and publishes while the others are computed
-    early = set(service.PUBLISHED_EARLY)
+    early = set(schedule.PUBLISHED_EARLY)
     later = set(tables.DAILY_TABLES) - early
     assert later, "something must be left to overlap the early publication with"
     # Then neither side reads a table of the other (they are built side by side on their own threads)

@@ -2,7 +2,6 @@
 
 import os
 
-# numpy (DuckDB's array exchange) starts one OpenBLAS thread per core on import, and those threads
-# spin for a tenth of a second of CPU before they sleep. Nothing here does linear algebra, and on two
-# cores the spin takes one from DuckDB at the start of every run. Set before anything imports numpy.
+# numpy's OpenBLAS threads, one per core, would spin beside DuckDB at the start of every run, and
+# nothing here does linear algebra (docs/adr/0005). Set before anything imports numpy.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

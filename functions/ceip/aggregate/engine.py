@@ -27,8 +27,7 @@ from ceip.storage.aggregate_keys import Audience
 
 T = TypeVar("T")
 R = TypeVar("R")
-# Samples and counts as INTEGER: ingest accepts none above 1e9 (ceip.reports.limits), and four-byte
-# values cost the per-machine and per-item aggregations less than eight-byte ones. Sums are BIGINT.
+# INTEGER samples and counts, cheaper to aggregate (ingest caps them at 1e9); sums BIGINT (docs/adr/0004).
 PERFORMANCE_TYPE = (
     "STRUCT(ui_response_ms INTEGER[], problems STRUCT(id VARCHAR, kind VARCHAR, count INTEGER)[], "
     "network_kbps STRUCT(send INTEGER[], receive INTEGER[]))"
@@ -44,8 +43,7 @@ READ_COLUMNS: dict[str, str] = {
     "product": "STRUCT(id VARCHAR)",
     "created_at": "TIMESTAMPTZ",
     "received_at": "TIMESTAMPTZ",
-    # Kept as JSON text: only each machine's latest configuration is ever needed, so only those are
-    # parsed (sql/machine_configurations.sql); typing every report's hardware map costs more than the rest.
+    # JSON text: only each machine's latest is parsed (sql/machine_configurations.sql; docs/adr/0004).
     "configuration": "JSON",
     "performance": PERFORMANCE_TYPE,
     "usage": USAGE_TYPE,
@@ -73,20 +71,16 @@ MACHINE_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
     ("machine_configurations",),
 )
 """The per-machine and per-item tables (sql/<name>.sql) that the daily tables and the sketch inputs
-read, a stage at a time. A table reads only `reports` and earlier stages' tables. Each of the first
-three is a hash aggregation of every report or entry of the day (a million rows or more on a
-1M-report day) that keeps both DuckDB threads busy on its own, so they run one after the other: side
-by side they shared the memory limit, spilled sooner (at 768 MB a 1M-report day spilled about 100 MB
-side by side, nothing one at a time) and cost a tenth more CPU for no shorter wall time; four such
-statements at once under 1 GB sometimes spilled 8 GB and ran twenty times longer."""
+read, a stage at a time; a table reads only `reports` and earlier stages' tables. The first three
+each keep both DuckDB threads busy alone: side by side they spilled sooner for no shorter wall time
+(docs/adr/0002)."""
 DAILY_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
     ("active", "configuration", "usage"),
     ("problems", "features"),
     ("performance",),
 )
-"""The daily tables (sql/internal/<name>.sql) in stages, likewise. performance, by far the heaviest,
-is alone in its stage: the service builds it on a thread of its own beside the others (it reads only
-`reports`), and publishes them while it is computed."""
+"""The daily tables (sql/internal/<name>.sql) in stages, likewise; performance, by far the heaviest,
+alone (schedule.BUILT_BESIDE builds it on a thread of its own beside the others)."""
 
 
 class CorruptInput(Exception):
@@ -184,9 +178,8 @@ class Engine:
     def _insert(
         self, table: str, rows: Sequence[tuple[Any, ...]], con: duckdb.DuckDBPyConnection | None = None
     ) -> None:
-        """Insert rows by handing DuckDB one NumPy array per column: binding them as list parameters
-        converts every value on its own, which made a few thousand rows (sketches, rolling windows)
-        cost a tenth of a second, a fixed cost of every run however small its day."""
+        """Insert rows as one NumPy array per column: bound as list parameters, a few thousand rows
+        cost a tenth of a second every run (docs/adr/0005)."""
         if not rows:
             return
         if con is None:
@@ -286,11 +279,9 @@ class Engine:
         return int(deleted)
 
     def encode_products(self) -> None:
-        """Re-type `reports.product_id` as an ENUM of the day's products, in byte order (so ORDER BY
-        and comparisons behave as on the text). Every aggregation groups by product: a one-byte code
-        hashes and compares faster than a string longer than DuckDB inlines (12 bytes), which most
-        product ids are. Published files still hold text (Parquet stores an ENUM as UTF-8). A day
-        without reports keeps the text type (an ENUM needs a value)."""
+        """Re-type `reports.product_id` as an ENUM of the day's products in byte order (ORDER BY and
+        comparisons behave as on the text): one-byte group keys (docs/adr/0004). Published files
+        still hold text; a day without reports keeps the text type (an ENUM needs a value)."""
         if not self.report_count():
             return
         self._con.execute(
@@ -419,10 +410,8 @@ class Engine:
     def _on_cursors(
         self, function: Callable[[duckdb.DuckDBPyConnection, T], R], items: Sequence[T]
     ) -> list[R]:
-        """function(cursor, item) for every item, on a few threads with a cursor each. A statement has a
-        fixed cost of a few milliseconds (planning, a file written, a small table's tail) that keeps
-        DuckDB's threads waiting; independent statements side by side fill those gaps, and heavy ones
-        share DuckDB's threads as they would one after the other."""
+        """function(cursor, item) for every item, on a few threads with a cursor each: independent
+        statements fill the gaps of one another's fixed costs (docs/adr/0002)."""
         local = threading.local()
         cursors: list[duckdb.DuckDBPyConnection] = []
         lock = threading.Lock()

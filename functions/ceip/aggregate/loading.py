@@ -1,8 +1,7 @@
 """Load a day's report objects into the engine chunk by chunk, fetching the next chunk meanwhile.
 
-Fetching is waiting (S3 round trips) and loading is parsing (DuckDB, every core): run one after the
-other they add up, overlapped the run takes little more than the longer of the two. One chunk is on
-local disk while the one before it is parsed, so /tmp holds at most two chunks.
+Fetching waits on S3 and parsing keeps every core busy, so they overlap (docs/adr/0003); /tmp holds
+at most two chunks.
 
 A chunk whose gzip DuckDB refuses is inflated object by object (staging's exact path) and loaded
 again; DuckDB rolls back a failed INSERT, so nothing of the broken attempt is counted twice.
@@ -45,14 +44,8 @@ class Loaded:
 
 
 def chunks(keys: Sequence[str], size: int) -> list[Sequence[str]]:
-    """keys in order, cut into as few chunks of at most `size` as there can be, of even sizes.
-
-    Even, because a small INSERT loads a report at up to twice the wall time of a large one (parsing
-    costs the same; storing a statement's rows short of DuckDB's 122,880-row groups costs more CPU,
-    and its threads run out of work sooner): a short first chunk, which would start parsing sooner,
-    cost more than the wait for a full one saved, and a short last chunk would cost the same. (When
-    fetching is the slower side, as from S3, the parser waits on the fetcher whatever the cut, so
-    only the last chunk's parse adds to the run.)"""
+    """keys in order, cut into as few chunks of at most `size` as there can be, of even sizes: a
+    short chunk loads a report at up to twice the cost of a full one (docs/adr/0003)."""
     if size < 1:
         raise ValueError("chunk size must be at least 1")
     count = -(-len(keys) // size)

@@ -11,9 +11,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 SHARED_THREADS = 32
-"""Threads of the one pool every call borrows from. A run makes some forty calls; starting their
-threads afresh cost the calling thread 20 to 60 ms a run on a busy machine (a new thread waits for a
-core and for the GIL before its start returns), whatever the size of the day."""
+"""Threads of the one pool every call borrows from: threads started afresh for some forty calls cost
+the caller 20 to 60 ms a run (docs/adr/0005)."""
 
 _shared: ThreadPoolExecutor | None = None
 _shared_lock = threading.Lock()
@@ -30,11 +29,11 @@ def _shared_pool() -> ThreadPoolExecutor:
 def map_in_threads(function: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
     """function over items on up to `workers` threads (the caller's among them), results in order.
 
-    Each thread pulls the next item itself: one future per item costs more in handoffs between
-    threads than reading a small object does. The caller works too, and helpers come from a shared
-    pool: if the pool is busy, the caller gets through the items alone, so calls made from inside
-    `function` cannot deadlock. The first error stops every thread and is raised; nothing of the call
-    still runs when it returns or raises."""
+    Each thread pulls the next item itself (a future per item costs more than reading a small
+    object: docs/adr/0003). The caller works too, and helpers come from a shared pool: if the pool
+    is busy, the caller gets through the items alone, so calls made from inside `function` cannot
+    deadlock. The first error stops every thread and is raised; nothing of the call still runs when
+    it returns or raises."""
     results: list[R] = [None] * len(items)  # type: ignore[list-item]  # every slot is filled or we raise
     next_index = iter(range(len(items)))
     lock = threading.Lock()

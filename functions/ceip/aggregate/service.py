@@ -1,8 +1,9 @@
 """Aggregation decisions for one UTC day: what is read, what is dropped, what is written where.
 
-Takes ports (report source, aggregate store, suppression filter) and options; never reads the
-environment, never calls boto3, never logs. The handler and the `ceip aggregate` CLI both call
-aggregate_day().
+aggregate_day runs the day's steps top to bottom; the step functions follow it in the same order,
+and schedule.DaySchedule runs the ones that overlap. Takes ports (report source, aggregate store,
+suppression filter) and options; never reads the environment, never calls boto3, never logs. The
+handler and the `ceip aggregate` CLI both call aggregate_day().
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
@@ -18,20 +19,16 @@ from pathlib import Path
 
 from ceip.aggregate import dates
 from ceip.aggregate.engine import ActiveProduct, Engine, EngineLimits, PartnerRules, Published, SketchInput
-from ceip.aggregate.loading import load_objects
+from ceip.aggregate.loading import Append, Loaded, load_objects
 from ceip.aggregate.manifest import Engine as EngineInfo
 from ceip.aggregate.manifest import InputCounts, Manifest, Parameters, WindowSummary
 from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.ports import AggregateStore, ReportSource, SuppressionFilter
+from ceip.aggregate.schedule import BUILT_BESIDE, PUBLISHED_EARLY, STORE_WORKERS, DaySchedule
 from ceip.aggregate.sketches import LG_K, DaySketch, Window, rolling_windows, sketch_of
-from ceip.aggregate.tables import AUDIENCES, DAILY_TABLES, ROLLING_TABLES, ROLLING_WINDOWS, TABLES
+from ceip.aggregate.tables import AUDIENCES, ROLLING_TABLES, ROLLING_WINDOWS, TABLES
 from ceip.storage import aggregate_keys, keys
 
-PUBLISHED_EARLY = ("active", "configuration", "usage", "problems", "features")
-"""Daily tables built and published while performance, the heaviest, is still being computed."""
-STORE_WORKERS = 8
-"""The day's files (about 30) go up, the earlier days' sketches (27) come down and the day's prefixes
-(19) are listed side by side: one request after the other would wait a second or two on S3."""
 CONTENT_TYPES = {
     "parquet": "application/vnd.apache.parquet",
     "csv": "text/csv; charset=utf-8",
@@ -92,208 +89,97 @@ def aggregate_day(
     options: AggregationOptions,
     now: datetime | None = None,
 ) -> DayResult:
-    """Build every table of `day` and replace that day's previous output completely."""
-    with (
-        tempfile.TemporaryDirectory(prefix="ceip-aggregate-", dir=options.work_dir) as scratch,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="history") as history,
-    ):
-        work = Path(scratch)
-        # The earlier days' sketches (a listing and up to 27 GETs) come down while the day is loaded.
-        fetching_earlier = history.submit(_fetch_earlier_sketches, day, store, work / "past")
-        limits = EngineLimits(options.memory_limit_mb, options.threads, work / "duckdb")
-        load = functools.partial(
-            load_objects,
-            source=source,
-            chunk_objects=options.chunk_objects,
-            fetch_workers=options.fetch_workers,
-            parse_threads=options.threads,
+    """Build every table of `day` and replace that day's previous output completely.
+
+    The steps, in order; DaySchedule runs the ones that overlap (docs/adr/0001)."""
+    rules = PartnerRules(options.min_machines, options.fold_share, options.rows_per_file)
+    with _Workspace.temporary(options.work_dir) as work, DaySchedule() as schedule:
+        earlier_files = schedule.fetched_while_loading(
+            functools.partial(_fetch_earlier_sketches, day, store, work.earlier)
         )
-        # DuckDB starts (tens of milliseconds, every run) while the objects are listed and the first
-        # chunk is fetched; the first append waits for it.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine") as starter:
-            starting = starter.submit(_started_engine, limits)
-            try:
-                day_keys, previous_keys = _listed_keys(day, source, options.lookback_hours)
-                loaded = load(
-                    day_keys,
-                    append=lambda files: starting.result().append_reports(files),
-                    directory=work / "day",
-                )
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    starting.result().close()
-                raise
-        engine = starting.result()
-        try:
-            previous = load(previous_keys, append=engine.append_previous_ids, directory=work / "previous")
-            dropped = engine.drop_unusable()
-            day_machines = engine.machine_ids()
-            suppressed = suppression.suppressed(day_machines) & set(day_machines)
-            suppressed_reports = engine.drop_machines(sorted(suppressed))
-            aggregated = engine.report_count()
-            engine.encode_products()
-            engine.build_machine_tables()
-            earlier = engine.read_sketches(fetching_earlier.result())
-            rules = PartnerRules(options.min_machines, options.fold_share, options.rows_per_file)
-            out = work / "out"
-            sketches_path = out / "sketches.parquet"
-            windows, published = _build_and_publish(
-                day, engine, earlier, rules=rules, out=out, sketches_path=sketches_path
+        limits = EngineLimits(options.memory_limit_mb, options.threads, work.engine)
+        with schedule.engine_starting(functools.partial(_started_engine, limits)) as started_engine:
+            listed = _list_inputs(day, source, options.lookback_hours)
+            loaded = _load(
+                listed.day,
+                source,
+                options,
+                to=work.day,
+                append=lambda files: started_engine().append_reports(files),
+            )
+        engine = started_engine()
+        with _closed_on_failure(engine):
+            previous = _load(
+                listed.previous_day, source, options, to=work.previous, append=engine.append_previous_ids
+            )
+            kept = _drop_unusable_and_suppressed(engine, suppression)
+            _build_machine_tables(engine)
+            earlier = engine.read_sketches(earlier_files.result())
+            early, beside, (windows, rolling) = schedule.tables_side_by_side(
+                small=functools.partial(_build_and_publish_daily, engine, PUBLISHED_EARLY, work.out, rules),
+                heavy=functools.partial(_build_and_publish_daily, engine, BUILT_BESIDE, work.out, rules),
+                rolling=functools.partial(_build_and_publish_rolling, day, engine, earlier, work, rules),
             )
             active = engine.active_products()
-            outputs, rows = _outputs(day, published)
-            outputs.append(_Output(aggregate_keys.sketches_key(day), sketches_path, CONTENT_TYPES["parquet"]))
-        except BaseException:
-            engine.close()
-            raise
-        # DuckDB hands back its memory (tens of milliseconds for a large day) while the files go up.
-        closing = history.submit(engine.close)
-        try:
-            manifest_key = aggregate_keys.manifest_key(day)
-            written, stale = _replace_day_output(day, store, outputs, manifest_key)
-        finally:
-            closing.result()
-
-    duplicates_within = dropped.get("duplicate", 0)
-    from_previous = dropped.get("seen_previous_day", 0)
-    corrupt = dropped.get("corrupt", 0)
-    manifest = Manifest(
-        dt=day,
-        generated_at=(now or datetime.now(UTC)).astimezone(UTC),
-        input=InputCounts(
-            objects_listed=len(day_keys),
-            objects_read=loaded.objects_read,
-            objects_corrupt=loaded.objects_corrupt,
-            objects_vanished=loaded.objects_vanished,
-            bytes_read=loaded.bytes_read,
-            lines_read=loaded.lines,
-            corrupt_lines_skipped=corrupt,
-            reports_read=loaded.lines - corrupt,
-            duplicates_dropped=duplicates_within + from_previous,
-            duplicates_within_day=duplicates_within,
-            duplicates_from_previous_day=from_previous,
-            previous_day_objects_read=previous.objects_read,
-            suppressed_machines_dropped=len(suppressed),
-            suppressed_reports_dropped=suppressed_reports,
-            reports_aggregated=aggregated,
-            machines=len(day_machines) - len(suppressed),
-        ),
-        parameters=Parameters(
-            min_machines=options.min_machines,
-            fold_share=options.fold_share,
-            dedup_lookback_hours=options.lookback_hours,
-            hll_lg_k=LG_K,
-        ),
-        rows=rows,
-        files=written,
-        stale_files_deleted=stale,
-        windows=[
-            WindowSummary(
-                days=w.days,
-                start=w.start,
-                end=w.end,
-                days_with_data=len(w.days_with_data),
-                missing_days=list(w.missing_days),
-            )
-            for w in windows
-        ],
-        engine=EngineInfo(version=Engine.version(), sketches=version("datasketches")),
-    )
+            outputs, rows = _outputs(day, [*early, *beside, *rolling], work.sketches)
+        manifest_key = aggregate_keys.manifest_key(day)
+        written, stale = schedule.closed_while_uploading(
+            engine, functools.partial(_replace_day_output, day, store, outputs, manifest_key)
+        )
+    counts = _input_counts(listed, loaded, previous, kept)
+    manifest = _manifest(day, now, options, counts, rows=rows, files=written, stale=stale, windows=windows)
     # Written last: a manifest present means every file it lists is in place.
     store.put(manifest_key, manifest.model_dump_json(indent=2).encode(), content_type=CONTENT_TYPES["json"])
     return DayResult(manifest, manifest_key, active)
 
 
-def _replace_day_output(
-    day: date, store: AggregateStore, outputs: list[_Output], manifest_key: str
-) -> tuple[list[str], int]:
-    """Put the day's files in place of an earlier run's; the keys written and the stale ones deleted."""
-    # Withdrawn before the first file is replaced: a rerun that dies halfway must not leave the old
-    # manifest vouching for a mix of two runs' files. No manifest means "not ready"; the retry fixes it.
-    store.delete([manifest_key])
-    map_in_threads(
-        lambda output: store.put(output.key, output.path.read_bytes(), content_type=output.content_type),
-        outputs,
-        STORE_WORKERS,
-    )
-    written = [output.key for output in outputs]
-    return written, _delete_stale(day, store, set(written))
+@dataclass(frozen=True, slots=True)
+class _Workspace:
+    """A run's local files, under one temporary directory that goes when the run ends."""
+
+    earlier: Path
+    """The earlier days' sketch files."""
+    engine: Path
+    """DuckDB's database and spill space."""
+    day: Path
+    previous: Path
+    """Staged chunks of the day's objects and of the previous day's last hours."""
+    out: Path
+    """The files to upload."""
+
+    @classmethod
+    @contextlib.contextmanager
+    def temporary(cls, parent: Path | None) -> Iterator[_Workspace]:
+        with tempfile.TemporaryDirectory(prefix="ceip-aggregate-", dir=parent) as scratch:
+            root = Path(scratch)
+            yield cls(root / "past", root / "duckdb", root / "day", root / "previous", root / "out")
+
+    @property
+    def sketches(self) -> Path:
+        return self.out / "sketches.parquet"
 
 
-def _started_engine(limits: EngineLimits) -> Engine:
-    """A DuckDB session with the empty input tables the loads append to."""
-    engine = Engine(limits)
-    try:
-        engine.create_inputs()
-    except BaseException:
-        engine.close()
-        raise
-    return engine
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    day: list[str]
+    """The day's report objects."""
+    previous_day: list[str]
+    """The objects of the previous day's last hours, whose report ids count as already seen."""
 
 
-def _build_and_publish(
-    day: date,
-    engine: Engine,
-    earlier: dict[date, list[DaySketch]],
-    *,
-    rules: PartnerRules,
-    out: Path,
-    sketches_path: Path,
-) -> tuple[list[Window], list[Published]]:
-    """Today's sketches (written to sketches_path) and the windows, the daily and rolling tables, and
-    every table published.
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """What cleaning dropped, and what is left to aggregate."""
 
-    Three threads side by side: performance, the one heavy daily table, is built and published on one
-    from the start; the sketch inputs, sketches, windows and rolling tables (Python and small
-    statements; DuckDB releases the GIL) and their publication on another; the other daily tables,
-    small statements whose fixed costs leave DuckDB's threads idle, and their publication on the
-    calling thread. (Built after the small tables, performance waited out their fixed costs: some 0.1 s
-    a run whatever the size of the day.)"""
-    late = [table for table in DAILY_TABLES if table not in PUBLISHED_EARLY]
-
-    def rolling_published() -> tuple[list[Window], list[Published]]:
-        today, windows = _sketches_and_windows(day, engine.sketch_inputs(), earlier)
-        engine.write_sketches(today, sketches_path)
-        engine.build_rolling_tables(windows)
-        return windows, engine.publish(ROLLING_TABLES, out, rules)
-
-    def late_published() -> list[Published]:
-        engine.build_daily_tables(late)
-        return engine.publish(late, out, rules)
-
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="aggregate") as background:
-        heavy = background.submit(late_published)
-        rolling = background.submit(rolling_published)
-        engine.build_daily_tables(PUBLISHED_EARLY)
-        early = engine.publish(PUBLISHED_EARLY, out, rules)
-        windows, rolling_tables = rolling.result()
-        published = early + heavy.result() + rolling_tables
-    return windows, published
+    dropped: dict[str, int]
+    """Reports deleted per reason: corrupt, duplicate, seen_previous_day."""
+    suppressed_machines: int
+    suppressed_reports: int
+    machines: int
+    reports: int
 
 
-def _listed_keys(day: date, source: ReportSource, lookback_hours: int) -> tuple[list[str], list[str]]:
-    """The day's report objects, and those of the previous day's last hours (retries across midnight)."""
-    day_keys = source.list_keys(keys.report_day_prefix(day))
-    previous_day = day - timedelta(days=1)
-    previous_keys = [
-        key
-        for hour in dates.lookback_hours(lookback_hours)
-        for key in source.list_keys(aggregate_keys.report_hour_prefix(previous_day, hour))
-    ]
-    return day_keys, previous_keys
-
-
-def _sketches_and_windows(
-    day: date, inputs: list[SketchInput], earlier: dict[date, list[DaySketch]]
-) -> tuple[list[DaySketch], list[Window]]:
-    """Today's sketches, and the 7- and 28-day windows ending with `day` merged from them and the
-    earlier days' stored ones."""
-    today = [DaySketch(i.key, i.total, sketch_of(i.machine_keys)) for i in inputs]
-    by_day = {**earlier, day: today}
-    days = dates.window_days(day, max(ROLLING_WINDOWS))
-    return today, rolling_windows(days, ROLLING_WINDOWS, by_day)
-
-
+# -- the steps, in the order aggregate_day runs them -------------------------------------------------
 def _fetch_earlier_sketches(day: date, store: AggregateStore, directory: Path) -> dict[date, Path]:
     """The stored sketch files of the days before `day` that the longest window covers, fetched into
     directory (days never aggregated are absent). One listing says which days have them (without list
@@ -319,8 +205,106 @@ def _fetch_earlier_sketches(day: date, store: AggregateStore, directory: Path) -
     return {earlier: path for earlier, path in zip(days, paths, strict=True) if path}
 
 
-def _outputs(day: date, published: list[Published]) -> tuple[list[_Output], dict[str, int]]:
-    """The published files as store keys, in the order of TABLES, and the rows per audience and table."""
+def _started_engine(limits: EngineLimits) -> Engine:
+    """A DuckDB session with the empty input tables the loads append to."""
+    engine = Engine(limits)
+    try:
+        engine.create_inputs()
+    except BaseException:
+        engine.close()
+        raise
+    return engine
+
+
+def _list_inputs(day: date, source: ReportSource, lookback_hours: int) -> _Listed:
+    """The day's report objects, and those of the previous day's last hours (retries across midnight)."""
+    day_keys = source.list_keys(keys.report_day_prefix(day))
+    previous_day = day - timedelta(days=1)
+    previous_keys = [
+        key
+        for hour in dates.lookback_hours(lookback_hours)
+        for key in source.list_keys(aggregate_keys.report_hour_prefix(previous_day, hour))
+    ]
+    return _Listed(day_keys, previous_keys)
+
+
+def _load(
+    keys_to_load: list[str], source: ReportSource, options: AggregationOptions, *, append: Append, to: Path
+) -> Loaded:
+    """Fetch these objects into `to` chunk by chunk and append each chunk to an engine table."""
+    return load_objects(
+        keys_to_load,
+        source=source,
+        append=append,
+        directory=to,
+        chunk_objects=options.chunk_objects,
+        fetch_workers=options.fetch_workers,
+        parse_threads=options.threads,
+    )
+
+
+@contextlib.contextmanager
+def _closed_on_failure(engine: Engine) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        engine.close()
+        raise
+
+
+def _drop_unusable_and_suppressed(engine: Engine, suppression: SuppressionFilter) -> _Kept:
+    """Delete corrupt lines, duplicates and the reports of suppressed machines; count what is left."""
+    dropped = engine.drop_unusable()
+    day_machines = engine.machine_ids()
+    suppressed = suppression.suppressed(day_machines) & set(day_machines)
+    suppressed_reports = engine.drop_machines(sorted(suppressed))
+    return _Kept(
+        dropped=dropped,
+        suppressed_machines=len(suppressed),
+        suppressed_reports=suppressed_reports,
+        machines=len(day_machines) - len(suppressed),
+        reports=engine.report_count(),
+    )
+
+
+def _build_machine_tables(engine: Engine) -> None:
+    """The per-machine and per-item tables every daily table and sketch reads, products as an ENUM."""
+    engine.encode_products()
+    engine.build_machine_tables()
+
+
+def _build_and_publish_daily(
+    engine: Engine, tables: Sequence[str], out: Path, rules: PartnerRules
+) -> list[Published]:
+    engine.build_daily_tables(tables)
+    return engine.publish(tables, out, rules)
+
+
+def _build_and_publish_rolling(
+    day: date, engine: Engine, earlier: dict[date, list[DaySketch]], work: _Workspace, rules: PartnerRules
+) -> tuple[list[Window], list[Published]]:
+    """Today's sketches (written to the workspace), the windows merged with the earlier days', and the
+    rolling tables built from them and published."""
+    today, windows = _sketches_and_windows(day, engine.sketch_inputs(), earlier)
+    engine.write_sketches(today, work.sketches)
+    engine.build_rolling_tables(windows)
+    return windows, engine.publish(ROLLING_TABLES, work.out, rules)
+
+
+def _sketches_and_windows(
+    day: date, inputs: list[SketchInput], earlier: dict[date, list[DaySketch]]
+) -> tuple[list[DaySketch], list[Window]]:
+    """Today's sketches, and the 7- and 28-day windows ending with `day` merged from them and the
+    earlier days' stored ones."""
+    today = [DaySketch(i.key, i.total, sketch_of(i.machine_keys)) for i in inputs]
+    by_day = {**earlier, day: today}
+    days = dates.window_days(day, max(ROLLING_WINDOWS))
+    return today, rolling_windows(days, ROLLING_WINDOWS, by_day)
+
+
+def _outputs(day: date, published: list[Published], sketches: Path) -> tuple[list[_Output], dict[str, int]]:
+    """The published files as store keys, in the order of TABLES, then the day's sketches; and the rows
+    per audience and table."""
     by_table = {p.table: p for p in published}
     outputs: list[_Output] = []
     rows: dict[str, int] = {}
@@ -336,7 +320,24 @@ def _outputs(day: date, published: list[Published]) -> tuple[list[_Output], dict
                 for f in by_table[table].files
                 if f.audience == audience
             )
+    outputs.append(_Output(aggregate_keys.sketches_key(day), sketches, CONTENT_TYPES["parquet"]))
     return outputs, rows
+
+
+def _replace_day_output(
+    day: date, store: AggregateStore, outputs: list[_Output], manifest_key: str
+) -> tuple[list[str], int]:
+    """Put the day's files in place of an earlier run's; the keys written and the stale ones deleted."""
+    # Withdrawn before the first file is replaced: a rerun that dies halfway must not leave the old
+    # manifest vouching for a mix of two runs' files. No manifest means "not ready"; the retry fixes it.
+    store.delete([manifest_key])
+    map_in_threads(
+        lambda output: store.put(output.key, output.path.read_bytes(), content_type=output.content_type),
+        outputs,
+        STORE_WORKERS,
+    )
+    written = [output.key for output in outputs]
+    return written, _delete_stale(day, store, set(written))
 
 
 def _delete_stale(day: date, store: AggregateStore, written: set[str]) -> int:
@@ -350,3 +351,67 @@ def _delete_stale(day: date, store: AggregateStore, written: set[str]) -> int:
     if stale:
         store.delete(stale)
     return len(stale)
+
+
+# -- the manifest ---------------------------------------------------------------------------------------
+def _input_counts(listed: _Listed, loaded: Loaded, previous: Loaded, kept: _Kept) -> InputCounts:
+    duplicates_within = kept.dropped.get("duplicate", 0)
+    from_previous = kept.dropped.get("seen_previous_day", 0)
+    corrupt = kept.dropped.get("corrupt", 0)
+    return InputCounts(
+        objects_listed=len(listed.day),
+        objects_read=loaded.objects_read,
+        objects_corrupt=loaded.objects_corrupt,
+        objects_vanished=loaded.objects_vanished,
+        bytes_read=loaded.bytes_read,
+        lines_read=loaded.lines,
+        corrupt_lines_skipped=corrupt,
+        reports_read=loaded.lines - corrupt,
+        duplicates_dropped=duplicates_within + from_previous,
+        duplicates_within_day=duplicates_within,
+        duplicates_from_previous_day=from_previous,
+        previous_day_objects_read=previous.objects_read,
+        suppressed_machines_dropped=kept.suppressed_machines,
+        suppressed_reports_dropped=kept.suppressed_reports,
+        reports_aggregated=kept.reports,
+        machines=kept.machines,
+    )
+
+
+def _manifest(
+    day: date,
+    now: datetime | None,
+    options: AggregationOptions,
+    counts: InputCounts,
+    *,
+    rows: dict[str, int],
+    files: list[str],
+    stale: int,
+    windows: list[Window],
+) -> Manifest:
+    return Manifest(
+        dt=day,
+        generated_at=(now or datetime.now(UTC)).astimezone(UTC),
+        input=counts,
+        parameters=Parameters(
+            min_machines=options.min_machines,
+            fold_share=options.fold_share,
+            dedup_lookback_hours=options.lookback_hours,
+            hll_lg_k=LG_K,
+        ),
+        rows=rows,
+        files=files,
+        stale_files_deleted=stale,
+        windows=[_window_summary(window) for window in windows],
+        engine=EngineInfo(version=Engine.version(), sketches=version("datasketches")),
+    )
+
+
+def _window_summary(window: Window) -> WindowSummary:
+    return WindowSummary(
+        days=window.days,
+        start=window.start,
+        end=window.end,
+        days_with_data=len(window.days_with_data),
+        missing_days=list(window.missing_days),
+    )

@@ -67,8 +67,8 @@ def inflate(data: bytes) -> bytes | None:
 
 class _PartWriter:
     """A fixed number of append-only part files, objects dealt to them in turn: DuckDB inflates a gzip
-    file on one thread, so the count of files, not of fetch threads, sets how parallel loading is.
-    Each file has its own lock; fetch threads rarely wait on one (a write is a memory copy)."""
+    file on one thread, so the files set how parallel parsing is (docs/adr/0003). Each file has its
+    own lock; fetch threads rarely wait on one (a write is a memory copy)."""
 
     def __init__(self, directory: Path, name: str, suffix: str, *, files: int) -> None:
         if files < 1:
