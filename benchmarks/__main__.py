@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import cast
 
-from benchmarks.sections import DOC_PATH, Section, write_document
+from benchmarks.render import DOC_PATH, Section, write_document
 
 BENCHMARKS: dict[str, str] = {
     "ingest": "benchmarks.ingest",

@@ -5,7 +5,8 @@ Targets (from the issue): aggregation at most 3x the floor; peak memory (RSS) at
 growing linearly: the 1M-report day takes 3.5x to 4.5x the 250k-report day (25,000 machines).
 
 The day is generated once into .bench-cache/aggregate/ as gzip NDJSON objects of 100 reports, as
-ingest writes them (a template-based generator: pydantic would take minutes). Each measurement runs
+ingest writes them, by the shared report generator (benchmarks/workloads/reports.py), serialized
+without pydantic (validating a million reports would take minutes). Each measurement runs
 in a fresh interpreter and times only the work itself (the floor's loop; `aggregate_day`); each round
 runs, per size, a floor and right after it an aggregation, and the figures are medians of per-round
 ratios. Peak memory is the aggregation child's maximum RSS (os.wait4). The service reads the objects
@@ -20,25 +21,27 @@ import gzip
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.sections import (
-    PROJECT_ROOT,
-    Check,
-    Section,
-    checks_markdown,
-    machine_line,
-    markdown_table,
-    median,
+from benchmarks.harness import Check, median, paired_ratio
+from benchmarks.harness import spawn as spawn_child
+from benchmarks.render import PROJECT_ROOT, Section, checks_markdown, machine_line, markdown_table
+from benchmarks.workloads.ports import DirectorySource, DirectoryStore
+from benchmarks.workloads.reports import (
+    Catalogue,
+    MachineStyle,
+    ReportStyle,
+    Samples,
+    draw_machine,
+    draw_report,
+    stored_line,
 )
 from ceip.aggregate import engine, loading, service
 from ceip.aggregate.ports import NoSuppression
@@ -53,15 +56,51 @@ ROUNDS = 9
 MAX_FLOOR_RATIO = 3.0
 MAX_PEAK_RSS_MB = 1536
 GROWTH_RANGE = (3.5, 4.5)
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bump to regenerate cached days when the generator changes."""
 LOCAL_FETCH_WORKERS = 1
 
 PRODUCTS = ("contoso.editor", "contoso.mail", "contoso.sheet")
-OS_VERSIONS = {"windows": ("10.0.19045", "10.0.22621", "10.0.22631", "10.0.26100"), "macos": ("14.5", "15.1")}
-HARDWARE = ("bluetooth", "high_speed_usb", "touch", "tpm")
-PROBLEMS = tuple(f"crash.module{i}.0xc0000005" for i in range(300))
+PROBLEMS = tuple((f"crash.module{i}.0xc0000005", "program") for i in range(300))
 FEATURES = tuple(f"feature.f{i}" for i in range(150))
+CATALOGUE = Catalogue(
+    products=dict.fromkeys(PRODUCTS, ("12.0.4471",)),
+    os_versions={
+        "windows": ("10.0.19045", "10.0.22621", "10.0.22631", "10.0.26100"),
+        "macos": ("14.5", "15.1"),
+    },
+    os_weights=(5, 1),
+    processor_counts=(2, 4, 8, 16, 32),
+    hardware=("bluetooth", "high_speed_usb", "touch", "tpm"),
+    problems=PROBLEMS,
+    features=FEATURES,
+)
+MACHINE_STYLE = MachineStyle(hardware_share=0.6)
+"""Problems and features are drawn per report, not per machine."""
+
+
+def long_tail_problems(rng: random.Random) -> list[tuple[str, str]]:
+    """Up to two of the 300 problems, Pareto-distributed: a few common, a long tail of rare ones."""
+    picked = {PROBLEMS[min(int(rng.paretovariate(1.2)) - 1, 299)] for _ in range(rng.randint(0, 2))}
+    return sorted(picked)
+
+
+def some_features(rng: random.Random) -> list[str]:
+    return [FEATURES[i] for i in sorted(rng.sample(range(len(FEATURES)), rng.randint(1, 4)))]
+
+
+REPORT_STYLE = ReportStyle(
+    ui_response_ms=Samples((2, 8), (5, 400)),
+    send_kbps=Samples((1, 3), (100, 9000)),
+    receive_kbps=Samples((1, 3), (100, 90000)),
+    help_center_opens=(0, 3),
+    desktop_folder_count=(0, 40),
+    network_connections=(0, 4),
+    extra_problems=long_tail_problems,
+    extra_problem_hits=(1, 5),
+    extra_features=some_features,
+    extra_feature_uses=(1, 30),
+)
 
 
 # --- the day --------------------------------------------------------------------------------------------
@@ -76,8 +115,10 @@ def generate(reports: int, machines: int, seed: int = 20261128) -> Path:
     if done.exists():
         return root
     rng = random.Random(seed)
-    guids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(machines)]
-    configs = [_configuration(rng) for _ in range(machines)]
+    fleet = [
+        draw_machine(rng, CATALOGUE, MACHINE_STYLE, product_id=PRODUCTS[number % len(PRODUCTS)])
+        for number in range(machines)
+    ]
     objects = reports // REPORTS_PER_OBJECT
     for number in range(objects):
         hour = number * 24 // objects
@@ -87,86 +128,14 @@ def generate(reports: int, machines: int, seed: int = 20261128) -> Path:
         stamp = received.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         lines = []
         for _ in range(REPORTS_PER_OBJECT):
-            machine = rng.randrange(machines)
-            created = (received - timedelta(seconds=rng.randrange(1, 3600))).strftime("%Y-%m-%dT%H:%M:%SZ")
-            lines.append(_line(rng, guids[machine], PRODUCTS[machine % 3], configs[machine], created, stamp))
+            machine = fleet[rng.randrange(machines)]
+            created = received - timedelta(seconds=rng.randrange(1, 3600))
+            lines.append(stored_line(draw_report(machine, created, rng, REPORT_STYLE), stamp))
         folder = root / "reports" / f"dt={DAY.isoformat()}" / f"hr={hour:02d}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{number:08x}.ndjson.gz").write_bytes(gzip.compress("".join(lines).encode(), 6, mtime=0))
     done.write_text("ok\n")
     return root
-
-
-def _configuration(rng: random.Random) -> str:
-    family = rng.choices(list(OS_VERSIONS), weights=(5, 1))[0]
-    hardware = ",".join(f'"{h}":{"true" if rng.random() < 0.6 else "false"}' for h in HARDWARE)
-    return (
-        f'"configuration":{{"hardware_features":{{{hardware}}},'
-        f'"network_connection_count":{rng.randint(0, 4)},'
-        f'"os":{{"family":"{family}","version":"{rng.choice(OS_VERSIONS[family])}"}},'
-        f'"processor_count":{rng.choice((2, 4, 8, 16, 32))}}}'
-    )
-
-
-def _line(
-    rng: random.Random, machine: str, product: str, configuration: str, created: str, received: str
-) -> str:
-    """One stored line, keys sorted as report_codec writes them, received_at last."""
-    problem_ids = {PROBLEMS[min(int(rng.paretovariate(1.2)) - 1, 299)] for _ in range(rng.randint(0, 2))}
-    problems = ",".join(
-        f'{{"count":{rng.randint(1, 5)},"id":"{problem}","kind":"program"}}'
-        for problem in sorted(problem_ids)
-    )
-    features = ",".join(
-        f'{{"count":{rng.randint(1, 30)},"id":"{FEATURES[i]}"}}'
-        for i in sorted(rng.sample(range(150), rng.randint(1, 4)))
-    )
-    ui = ",".join(str(rng.randint(5, 400)) for _ in range(rng.randint(2, 8)))
-    send = ",".join(str(rng.randint(100, 9000)) for _ in range(rng.randint(1, 3)))
-    receive = ",".join(str(rng.randint(100, 90000)) for _ in range(rng.randint(1, 3)))
-    report_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-    return (
-        f'{{{configuration},"created_at":"{created}","machine_id":"{machine}",'
-        f'"performance":{{"network_kbps":{{"receive":[{receive}],"send":[{send}]}},"problems":[{problems}],'
-        f'"ui_response_ms":[{ui}]}},"product":{{"id":"{product}","version":"12.0.4471"}},'
-        f'"report_id":"{report_id}","schema_version":1,'
-        f'"usage":{{"desktop_folder_count":{rng.randint(0, 40)},"features":[{features}],'
-        f'"help_center_opens":{rng.randint(0, 3)}}},"received_at":"{received}"}}\n'
-    )
-
-
-# --- local ports ----------------------------------------------------------------------------------------
-class DirectorySource:
-    """The reports bucket as a directory: keys are paths relative to it."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def list_keys(self, prefix: str) -> list[str]:
-        # os.walk, not Path.rglob: listing stands in for ten ListObjectsV2 pages, not for pathlib.
-        base = self.root / prefix
-        found: list[str] = []
-        for folder, _, names in os.walk(base):
-            relative = os.path.relpath(folder, self.root)
-            found.extend(f"{relative}/{name}" for name in names)
-        return sorted(found)
-
-    def get(self, key: str) -> bytes | None:
-        try:
-            return (self.root / key).read_bytes()  # read as the floor reads; a missing key is None
-        except FileNotFoundError:
-            return None
-
-
-class DirectoryStore(DirectorySource):
-    def put(self, key: str, body: bytes, *, content_type: str) -> None:
-        path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
-
-    def delete(self, keys: Sequence[str]) -> None:
-        for key in keys:
-            (self.root / key).unlink(missing_ok=True)
 
 
 # --- children: each measurement in a fresh interpreter --------------------------------------------------
@@ -254,16 +223,9 @@ class Run:
 def spawn(kind: str, root: Path, *extra: str) -> Run:
     command = [sys.executable, "-m", "benchmarks.aggregate", "--child", kind, "--data", str(root), *extra]
     env = {**os.environ, "PYTHONPATH": f"{PROJECT_ROOT}{os.pathsep}{PROJECT_ROOT / 'functions'}"}
-    with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen(command, stdout=out, cwd=PROJECT_ROOT, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        text = out.read().decode()
-    if process.returncode != 0:
-        raise RuntimeError(f"{kind} child failed ({process.returncode}): {text[-2000:]}")
-    payload = json.loads(text.strip().splitlines()[-1])
-    return Run(payload["seconds"], usage.ru_maxrss / 1024, payload)
+    child = spawn_child(command, cwd=PROJECT_ROOT, env=env)
+    payload = json.loads(child.stdout.strip().splitlines()[-1])
+    return Run(payload["seconds"], child.peak_rss_mb, payload)
 
 
 @dataclass(frozen=True)
@@ -292,15 +254,18 @@ class Results:
     def ratio(self, label: str) -> float:
         """Median of the per-round ratios: a floor and the aggregation run right after it share the
         machine's load of the moment, which the ratio of two medians would not."""
-        return median([r.ratio(label) for r in self.rounds])
+        return paired_ratio(
+            [r.aggregate[label].seconds for r in self.rounds], [r.floor[label].seconds for r in self.rounds]
+        )
 
     def seconds(self, label: str, kind: str) -> float:
         return median([getattr(r, kind)[label].seconds for r in self.rounds])
 
     def cpu_ratio(self, label: str) -> float:
         """CPU time (all threads) of aggregation over the floor's: what wall time would be on one core."""
-        return median(
-            [r.aggregate[label].payload["cpu"] / r.floor[label].payload["cpu"] for r in self.rounds]
+        return paired_ratio(
+            [r.aggregate[label].payload["cpu"] for r in self.rounds],
+            [r.floor[label].payload["cpu"] for r in self.rounds],
         )
 
     def peak_rss_mb(self, label: str) -> float:

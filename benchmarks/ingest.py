@@ -21,35 +21,34 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import cProfile
 import gc
 import gzip
 import json
 import os
-import pstats
-import random
 import re
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, cast
 from unittest import mock
 
-from benchmarks.sections import (
+from benchmarks.harness import Check, Profile, interleave, median, paired_ratio, quiet, rate
+from benchmarks.render import (
     PROJECT_ROOT,
-    Check,
     Section,
     checks_markdown,
     machine_line,
     markdown_table,
-    median,
+    shares_table,
 )
+from benchmarks.workloads.lambda_events import BenchContext, http_event
+from benchmarks.workloads.ports import MemoryDynamoDB, MemoryWriter
+from benchmarks.workloads.reports import client_bodies
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -290,11 +289,11 @@ class ColdImport:
     @property
     def ratio(self) -> float:
         """Median of the per-iteration ratios: runs of one iteration share the machine's load."""
-        return median([h / d for h, d in zip(self.handler_runs, self.deps_runs, strict=True)])
+        return paired_ratio(self.handler_runs, self.deps_runs)
 
     @property
     def wider_ratio(self) -> float:
-        return median([h / w for h, w in zip(self.handler_runs, self.wider_runs, strict=True)])
+        return paired_ratio(self.handler_runs, self.wider_runs)
 
 
 def measure_cold_import(runs: int = COLD_RUNS) -> ColdImport:
@@ -336,175 +335,6 @@ def _measure_cold_import(runs: int, pycache: str) -> ColdImport:
     )
 
 
-# --- request bodies ---------------------------------------------------------------------------------
-
-_PRODUCTS = (
-    ("contoso.editor", ("12.0.4471", "12.0.4480", "12.1.102")),
-    ("contoso.mail", ("8.3.2", "8.4.0")),
-    ("fabrikam.viewer", ("3.11.7", "3.12.0-beta1")),
-)
-_SYSTEMS = (
-    ("windows", ("10.0.19045", "10.0.22631", "10.0.26100")),
-    ("macos", ("14.6.1", "15.1")),
-    ("linux", ("6.8.0", "6.1.112")),
-)
-_HARDWARE = ("bluetooth", "high_speed_usb", "touch_screen", "pen", "webcam", "tpm2")
-_PROBLEMS = (
-    ("crash.mso.dll.0xc0000005", "program"),
-    ("crash.render.0xc0000409", "program"),
-    ("hang.ui.thread", "program"),
-    ("driver.usb.reset", "device"),
-    ("driver.gpu.timeout", "device"),
-)
-_FEATURES = (
-    "editor.spellcheck",
-    "editor.autosave",
-    "editor.find_replace",
-    "editor.track_changes",
-    "editor.comments",
-    "editor.export.pdf",
-    "mail.search",
-    "viewer.print",
-)
-_CET = timezone(timedelta(hours=1))
-
-
-def _created_at(rng: random.Random, now: datetime) -> str:
-    created = now - timedelta(seconds=rng.randint(60, 6 * 3600))
-    if rng.random() < 0.7:
-        return created.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return created.astimezone(_CET).isoformat(timespec="seconds")
-
-
-def make_report(rng: random.Random, now: datetime) -> dict[str, Any]:
-    """One valid wire-format report, shaped like docs/examples/batch.json."""
-    product, versions = rng.choice(_PRODUCTS)
-    report: dict[str, Any] = {
-        "schema_version": 1,
-        "report_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "machine_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "product": {"id": product, "version": rng.choice(versions)},
-        "created_at": _created_at(rng, now),
-    }
-    if rng.random() < 0.8:
-        family, os_versions = rng.choice(_SYSTEMS)
-        report["configuration"] = {
-            "processor_count": rng.choice((2, 4, 8, 12, 16, 32)),
-            "network_connection_count": rng.randint(0, 4),
-            "os": {"family": family, "version": rng.choice(os_versions)},
-            "hardware_features": {
-                name: rng.random() < 0.5 for name in rng.sample(_HARDWARE, rng.randint(1, 4))
-            },
-        }
-    if rng.random() < 0.9 or "configuration" not in report:
-        performance: dict[str, Any] = {
-            "ui_response_ms": [rng.randint(5, 400) for _ in range(rng.randint(1, 12))],
-            "problems": [
-                {"id": pid, "kind": kind, "count": rng.randint(1, 5)}
-                for pid, kind in rng.sample(_PROBLEMS, rng.randint(0, 2))
-            ],
-        }
-        if rng.random() < 0.6:
-            performance["network_kbps"] = {
-                "send": [rng.randint(100, 20_000) for _ in range(rng.randint(1, 4))],
-                "receive": [rng.randint(100, 80_000) for _ in range(rng.randint(1, 4))],
-            }
-        report["performance"] = performance
-    if rng.random() < 0.7:
-        report["usage"] = {
-            "features": [
-                {"id": fid, "count": rng.randint(1, 50)} for fid in rng.sample(_FEATURES, rng.randint(1, 5))
-            ],
-            "help_center_opens": rng.randint(0, 3),
-            "desktop_folder_count": rng.randint(0, 20),
-        }
-    return report
-
-
-def make_bodies(count: int = DISTINCT_BATCHES, seed: int = SEED) -> list[str]:
-    rng = random.Random(seed)
-    now = datetime.now(UTC)
-    return [
-        json.dumps({"reports": [make_report(rng, now) for _ in range(REPORTS_PER_BATCH)]})
-        for _ in range(count)
-    ]
-
-
-def http_event(body: str, index: int) -> dict[str, Any]:
-    """A minimal API Gateway HTTP API payload 2.0 event for POST /v1/reports."""
-    now = datetime.now(UTC)
-    return {
-        "version": "2.0",
-        "routeKey": "POST /v1/reports",
-        "rawPath": "/v1/reports",
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "host": "bench.invalid", "user-agent": "ceip-bench"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "bench",
-            "domainName": "bench.invalid",
-            "domainPrefix": "bench",
-            "http": {
-                "method": "POST",
-                "path": "/v1/reports",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "192.0.2.1",
-                "userAgent": "ceip-bench",
-            },
-            "requestId": f"bench-{index}",
-            "routeKey": "POST /v1/reports",
-            "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": int(now.timestamp() * 1000),
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
-@dataclass
-class BenchContext:
-    """The attributes of Lambda's context object that Powertools reads."""
-
-    function_name: str = "IngestFunction"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:IngestFunction"
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/IngestFunction"
-    log_stream_name: str = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
-class MemoryWriter:
-    """Stands in for S3ObjectWriter: same constructor and put(), objects kept in a class-level dict."""
-
-    objects: ClassVar[dict[tuple[str, str], bytes]] = {}
-
-    def __init__(self, bucket: str, client: Any = None) -> None:
-        self._bucket = bucket
-
-    def put(self, key: str, body: bytes, *, content_type: str) -> None:
-        self.objects[(self._bucket, key)] = body
-
-
-class MemoryDynamoDB:
-    """The one DynamoDB call SuppressionLookup makes, BatchGetItem, answered from a set of keys."""
-
-    def __init__(self, keys: set[str], attribute: str) -> None:
-        self._keys = keys
-        self._attribute = attribute
-
-    def batch_get_item(self, *, RequestItems: dict[str, Any]) -> dict[str, Any]:
-        responses = {
-            table: [item for item in request["Keys"] if item[self._attribute]["S"] in self._keys]
-            for table, request in RequestItems.items()
-        }
-        return {"Responses": responses, "UnprocessedKeys": {}}
-
-
 @contextlib.contextmanager
 def in_memory_adapters(handler_module: Any) -> Iterator[None]:
     """The handler's composition root, swapped for one on in-memory adapters; the ceip logic stays real.
@@ -544,16 +374,13 @@ def floor_once(body: str) -> bytes:
 
 def timed_round(step: Callable[[int], None], requests: int) -> float:
     """Reports per second over `requests` calls of step(i)."""
-    start = time.perf_counter()
-    for i in range(requests):
-        step(i)
-    return requests * REPORTS_PER_BATCH / (time.perf_counter() - start)
+    return rate(step, requests, REPORTS_PER_BATCH)
 
 
 STAGES: tuple[tuple[str, str, str], ...] = (
     ("parse body: strict json.loads with hooks", "ceip/api/body.py", "json_body"),
     ("validate reports: pydantic", "ceip/reports/validation.py", "validate_reports"),
-    ("suppression: keyed hashes + BatchGetItem (in memory)", "ceip/datasubject/suppression.py", "suppressed"),
+    ("suppression: keyed hashes + BatchGetItem (in memory)", "ceip/machines/suppression.py", "suppressed"),
     ("canonical lines: model_dump + json.dumps", "ceip/storage/report_codec.py", "canonical_line"),
     ("digest: sha256", "ceip/storage/report_codec.py", "content_digest"),
     ("stored object: gzip", "ceip/storage/report_codec.py", "encode_lines"),
@@ -564,17 +391,8 @@ logging and the response. A function that has been renamed simply falls into the
 
 def profile_stages(call: Callable[[], None]) -> list[tuple[str, float]]:
     """Share of profiled time per stage (cProfile inflates pure-Python parts such as the JSON hooks)."""
-    profiler = cProfile.Profile()
-    profiler.runcall(call)
-    stats = pstats.Stats(profiler).get_stats_profile()
-    total = stats.total_tt
-    shares: list[tuple[str, float]] = []
-    for label, file_name, function in STAGES:
-        found = stats.func_profiles.get(function)
-        if found is not None and found.file_name.endswith(file_name):
-            shares.append((label, found.cumtime / total))
-    shares.append(("rest: Powertools, routing, metrics, response", 1 - sum(share for _, share in shares)))
-    return shares
+    profile = Profile(call)
+    return profile.shares(profile.total, STAGES, "rest: Powertools, routing, metrics, response")
 
 
 @dataclass(frozen=True, slots=True)
@@ -598,7 +416,7 @@ class WarmThroughput:
     @property
     def ratio(self) -> float:
         """Median of the per-round ratios: a handler round and its floor round run back to back."""
-        return median([h / f for h, f in zip(self.handler_rates, self.floor_rates, strict=True)])
+        return paired_ratio(self.handler_rates, self.floor_rates)
 
 
 def gc_frozen_ratios(
@@ -627,7 +445,7 @@ def measure_warm(requests: int = WARM_REQUESTS, rounds: int = WARM_ROUNDS) -> Wa
     from ceip.ingest import app as handler_module  # noqa: PLC0415 (environment first)
 
     handler_module.logger.setLevel("WARNING")  # in case another benchmark imported it earlier
-    bodies = make_bodies()
+    bodies = client_bodies(DISTINCT_BATCHES, REPORTS_PER_BATCH, SEED, datetime.now(UTC))
     events = [http_event(body, i) for i, body in enumerate(bodies)]
     context = cast("LambdaContext", BenchContext())
     MemoryWriter.objects.clear()
@@ -638,11 +456,7 @@ def measure_warm(requests: int = WARM_REQUESTS, rounds: int = WARM_ROUNDS) -> Wa
     def floor(i: int) -> None:
         floor_once(bodies[i % len(bodies)])
 
-    with (
-        in_memory_adapters(handler_module),
-        open(os.devnull, "w") as devnull,
-        contextlib.redirect_stdout(devnull),
-    ):
+    with in_memory_adapters(handler_module), quiet():
         for event in events:  # warm-up, and proof that every report is accepted
             response = handler_module.lambda_handler(event, context)
             _check_response(response)
@@ -651,11 +465,9 @@ def measure_warm(requests: int = WARM_REQUESTS, rounds: int = WARM_ROUNDS) -> Wa
                 raise RuntimeError(f"not every report was accepted: {answer}")
         for event in events:
             floor_once(event["body"])
-        handler_rates: list[float] = []
-        floor_rates: list[float] = []
-        for _ in range(rounds):
-            handler_rates.append(timed_round(handle, requests))
-            floor_rates.append(timed_round(floor, requests))
+        handler_rates, floor_rates = interleave(
+            rounds, lambda: timed_round(handle, requests), lambda: timed_round(floor, requests)
+        )
         frozen_ratios = gc_frozen_ratios(handle, floor, requests, GC_FROZEN_ROUNDS)
 
         def one_pass() -> None:
@@ -700,7 +512,7 @@ def render(cold: ColdImport, warm: WarmThroughput) -> Section:
         Check("cold import, handler / dependencies", cold.wider_ratio, COLD_IMPORT_MAX_RATIO, at_most=True),
         Check("warm throughput, handler / floor", warm.ratio, WARM_MIN_FLOOR_RATIO, at_most=False),
     )
-    verdict = ["PASS" if check.passed else "FAIL" for check in checks]
+    verdict = [check.verdict for check in checks]
     rows = (
         (
             "Cold import (median)",
@@ -722,7 +534,7 @@ def render(cold: ColdImport, warm: WarmThroughput) -> Section:
         ("Package", "Modules", "Self time"),
         [(f"`{extra.group}`", str(extra.modules), _ms(extra.seconds)) for extra in cold.extras],
     )
-    stages = markdown_table(("Stage", "Share"), [(label, f"{share:.0%}") for label, share in warm.stages])
+    stages = shares_table("Stage", warm.stages)
     env = ", ".join(f"`{key}={value}`" for key, value in BENCH_ENV.items())
     handler_rounds = ", ".join(f"{rate:,.0f}" for rate in warm.handler_rates)
     floor_rounds = ", ".join(f"{rate:,.0f}" for rate in warm.floor_rates)

@@ -17,8 +17,6 @@ parameters and the template lines, so a change in the report format regenerates 
 
 from __future__ import annotations
 
-import bisect
-import cProfile
 import dataclasses
 import gc
 import hashlib
@@ -27,29 +25,27 @@ import random
 import re
 import struct
 import time
-import uuid
 import zlib
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from benchmarks.sections import (
+from benchmarks.harness import Check, Profile, median, paired_ratio
+from benchmarks.render import (
     PROJECT_ROOT,
-    Check,
     Section,
     checks_markdown,
     machine_line,
     markdown_table,
-    median,
+    shares_table,
 )
+from benchmarks.workloads.ports import MemoryCheckpoints, MemoryReportObjects, MemoryRequests
+from benchmarks.workloads.reports import client_report, guid
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, expected_by
 from ceip.datasubject.purge import CHECKPOINT_SECONDS, PROGRESS_ENTRIES, PurgeOutcome, Purger
 from ceip.machines.machine_key import MachineKeyer
 from ceip.reports.model import Report
 from ceip.storage import keys, report_codec
-from ceip.storage.report_objects import StoredObject, VersionsToRead
 
 MACHINES = 100_000
 REPORTS_PER_MACHINE = 10
@@ -85,18 +81,12 @@ _MACHINE_FIELD = re.compile(rb'"machine_id":"([^"]+)"')
 # --- the generated day ------------------------------------------------------------------------------
 
 
-def _guid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
 def template_lines(count: int = TEMPLATES, seed: int = SEED) -> list[str]:
     """Canonical lines (ceip's Report model and report_codec) with sentinel ids and creation time."""
-    from benchmarks.ingest import make_report  # noqa: PLC0415 (its request bodies, nothing else)
-
     rng = random.Random(seed)
     lines: list[str] = []
     for _ in range(count):
-        wire = make_report(rng, DAY + timedelta(hours=12))
+        wire = client_report(rng, DAY + timedelta(hours=12))
         wire.update(report_id=_SENTINEL_REPORT, machine_id=_SENTINEL_MACHINE, created_at=_SENTINEL_CREATED)
         lines.append(report_codec.canonical_line(Report.model_validate(wire)))
     return lines
@@ -104,7 +94,7 @@ def template_lines(count: int = TEMPLATES, seed: int = SEED) -> list[str]:
 
 def machine_ids(seed: int = SEED) -> list[str]:
     rng = random.Random(seed + 1)
-    return [_guid(rng) for _ in range(MACHINES)]
+    return [guid(rng) for _ in range(MACHINES)]
 
 
 def _clock(second: int) -> str:
@@ -138,7 +128,7 @@ def generate(templates: list[str], machines: list[str], seed: int = SEED) -> Lay
         seconds = sorted(rng.randrange(0, 86_400 - 900) for _ in range(REPORTS_PER_MACHINE))
         lines = [
             templates[rng.randrange(len(templates))]
-            .replace(_SENTINEL_REPORT, _guid(rng))
+            .replace(_SENTINEL_REPORT, guid(rng))
             .replace(_SENTINEL_MACHINE, machine)
             .replace(_SENTINEL_CREATED, _clock(second))
             for second in seconds
@@ -274,119 +264,6 @@ def load_day() -> Day:
     return Day(layouts, machines, from_cache, seconds, sampled)
 
 
-# --- in-memory ports ---------------------------------------------------------------------------------
-
-
-class MemoryReportObjects:
-    """ReportObjects over a dict, unversioned (as S3ReportObjects sees a bucket without versioning).
-
-    Listing walks the keys sorted at construction, skipping deleted ones, so the purge may replace and
-    delete while it lists, as it does against S3.
-    """
-
-    def __init__(self, objects: dict[str, bytes]) -> None:
-        self._data = dict(objects)
-        self._keys = sorted(self._data)
-        self.replaced: set[str] = set()
-        self.deleted: set[str] = set()
-
-    def objects(self, prefix: str, start_after: str | None) -> Iterator[StoredObject]:
-        first = bisect.bisect_right(self._keys, start_after) if start_after else 0
-        first = max(first, bisect.bisect_left(self._keys, prefix))
-        for key in self._keys[first:]:
-            if not key.startswith(prefix):
-                return
-            if key in self._data:
-                yield StoredObject(key, None, ())
-
-    def read(self, key: str, version: str | None = None) -> bytes:
-        if version is not None:
-            raise KeyError(f"unversioned store: no version {version} of {key}")
-        return self._data[key]
-
-    def read_each(self, reads: Iterable[VersionsToRead]) -> Iterator[tuple[StoredObject, list[bytes]]]:
-        """In order and inline: a read here does not wait, so there is nothing to fetch ahead."""
-        for stored, versions in reads:
-            yield stored, [self.read(stored.key, version) for version in versions]
-
-    def replace(self, key: str, body: bytes) -> None:
-        if key not in self._data:
-            bisect.insort(self._keys, key)
-        self._data[key] = body
-        self.replaced.add(key)
-
-    def delete_version(self, key: str, version: str | None) -> None:
-        if version is not None:
-            raise KeyError(f"unversioned store: no version {version} of {key}")
-        del self._data[key]
-        self.deleted.add(key)
-
-    def contents(self) -> dict[str, bytes]:
-        return self._data
-
-
-class MemoryCheckpoints:
-    """CheckpointStore holding the JSON body S3Checkpoint would PUT (so the serialization is timed)."""
-
-    def __init__(self) -> None:
-        self._body: bytes | None = None
-        self._progress: bytes | None = None
-        self.saves = 0
-        self.saved_bytes = 0
-        self.progress_saves = 0
-
-    def load(self) -> dict[str, Any] | None:
-        if self._body is None:
-            return None
-        loaded: dict[str, Any] = json.loads(self._body)
-        return loaded
-
-    def save(self, state: dict[str, Any]) -> None:
-        self._body = json.dumps(state).encode()
-        self.saves += 1
-        self.saved_bytes += len(self._body)
-
-    def load_progress(self) -> dict[str, Any] | None:
-        if self._progress is None:
-            return None
-        loaded: dict[str, Any] = json.loads(self._progress)
-        return loaded
-
-    def save_progress(self, progress: dict[str, Any]) -> None:
-        self._progress = json.dumps(progress).encode()
-        self.progress_saves += 1
-
-    def clear(self) -> None:
-        self._body = None
-        self._progress = None
-
-
-class MemoryRequests:
-    """RequestPort over a dict of erasure requests."""
-
-    def __init__(self, requests: list[ErasureRequest]) -> None:
-        self.by_id = {request.request_id: request for request in requests}
-
-    def latest_request_id(self, machine_key: str) -> str | None:
-        found = [r for r in self.by_id.values() if r.machine_key == machine_key]
-        return max(found, key=lambda r: r.received_at).request_id if found else None
-
-    def get(self, request_id: str) -> ErasureRequest | None:
-        return self.by_id.get(request_id)
-
-    def create(self, request: ErasureRequest, replaces: str | None) -> None:
-        self.by_id[request.request_id] = request
-
-    def open_requests(self) -> list[ErasureRequest]:
-        return [request for request in self.by_id.values() if request.is_open]
-
-    def set_status(self, request_id: str, status: RequestStatus, receipt: Receipt | None = None) -> None:
-        request = self.by_id[request_id]
-        self.by_id[request_id] = dataclasses.replace(
-            request, status=status, receipt=receipt if receipt is not None else request.receipt
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class Erasures:
     machines: frozenset[str]
@@ -404,7 +281,7 @@ def erasures(machines: list[str], count: int = ERASURES, seed: int = SEED) -> Er
         received = DAY + timedelta(seconds=rng.randrange(86_400))
         requests.append(
             ErasureRequest(
-                request_id=_guid(rng),
+                request_id=guid(rng),
                 machine_key=keyer.key(machine),
                 status=RequestStatus.RECEIVED,
                 received_at=received,
@@ -518,7 +395,7 @@ class LayoutResult:
     @property
     def ratio(self) -> float:
         """Median of per-round ratios: each floor round runs just before its purge round."""
-        return median([p / f for p, f in zip(self.purge_runs, self.floor_runs, strict=True)])
+        return paired_ratio(self.purge_runs, self.floor_runs)
 
     @property
     def reports_per_object(self) -> float:
@@ -561,41 +438,23 @@ PROFILE_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("gzip decompress: both passes", "", "<built-in method zlib.decompress>"),
     ("machine ids of each object: bytes.split on the field name", "", "<method 'split' of 'bytes' objects>"),
     ("machine_id regex: search per line of hit objects", "", "<method 'search' of 're.Pattern' objects>"),
-    ("keyed hashes: MachineKeyer.key (once per machine)", "ceip/datasubject/machine_key.py", "key"),
+    ("keyed hashes: MachineKeyer.key (once per machine)", "ceip/machines/machine_key.py", "key"),
     ("checkpoint: PassState.as_dict", "ceip/datasubject/purge.py", "as_dict"),
-    ("checkpoint: save = json.dumps (as S3Checkpoint)", "benchmarks/purge.py", "save"),
-    ("progress record: save_progress = json.dumps", "benchmarks/purge.py", "save_progress"),
+    ("checkpoint: save = json.dumps (as S3Checkpoint)", "benchmarks/workloads/ports.py", "save"),
+    ("progress record: save_progress = json.dumps", "benchmarks/workloads/ports.py", "save_progress"),
     ("recompress kept lines: gzip.compress", "/gzip.py", "compress"),
-    ("listing: ReportObjects.objects (in-memory)", "benchmarks/purge.py", "objects"),
+    ("listing: ReportObjects.objects (in-memory)", "benchmarks/workloads/ports.py", "objects"),
 )
 """(label, file, function) of the work a purge does; file "" for a builtin. None calls another."""
-
-
-def time_in(profiler: cProfile.Profile, file_suffix: str, function: str) -> float:
-    """Seconds in a function and what it called, over one profiled run."""
-    total = 0.0
-    for entry in profiler.getstats():
-        code = entry.code
-        if isinstance(code, str):
-            found = not file_suffix and code == function
-        else:
-            found = bool(file_suffix) and code.co_name == function and code.co_filename.endswith(file_suffix)
-        if found:
-            total += entry.totaltime
-    return total
 
 
 def profile_purge(objects: dict[str, bytes], chosen: Erasures) -> list[tuple[str, float]]:
     """Share of one profiled Purger.run() per kind of work (cProfile inflates per-call Python overhead)."""
     purger, _ = _purger(objects, chosen)
-    profiler = cProfile.Profile()
-    profiler.runcall(purger.run)
-    total = time_in(profiler, "ceip/datasubject/purge.py", "run")
-    shares = [(label, time_in(profiler, path, function) / total) for label, path, function in PROFILE_GROUPS]
-    shares = [(label, share) for label, share in shares if share >= 0.005]
-    rest = 1 - sum(share for _, share in shares)
-    shares.append(("rest: Python per object (_split's sets and Counters, loops, receipts, ...)", rest))
-    return shares
+    profile = Profile(purger.run)
+    total = profile.seconds_in("ceip/datasubject/purge.py", "run")
+    rest = "rest: Python per object (_split's sets and Counters, loops, receipts, ...)"
+    return profile.shares(total, PROFILE_GROUPS, rest, at_least=0.005)
 
 
 # --- section ----------------------------------------------------------------------------------------
@@ -622,9 +481,7 @@ def render(
             f"{median(result.floor_runs):.2f} s",
             f"{median(result.purge_runs):.2f} s",
             f"{result.ratio:.2f}x",
-            f"<= {PURGE_MAX_FLOOR_RATIO:.1f}x: {'PASS' if check.passed else 'FAIL'}"
-            if result is one
-            else "-",
+            f"<= {PURGE_MAX_FLOOR_RATIO:.1f}x: {check.verdict}" if result is one else "-",
         )
         for result in layouts
     ]
@@ -650,7 +507,7 @@ def render(
         ),
         effects,
     )
-    profile_table = markdown_table(("Work", "Share"), [(label, f"{share:.0%}") for label, share in profile])
+    profile_table = shares_table("Work", profile)
     saves = one.last.checkpoints
     inherent = 2 * median(one.floor_runs) / median(one.purge_runs)
     source = "read from `.bench-cache/purge/`" if day.from_cache else "generated and cached"

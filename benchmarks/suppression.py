@@ -19,7 +19,6 @@ hashed once, as for a machine the container has not seen; a machine reporting ag
 from __future__ import annotations
 
 import contextlib
-import cProfile
 import gc
 import json
 import os
@@ -30,20 +29,15 @@ import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import CodeType
 from typing import TYPE_CHECKING, Any, cast
 from unittest import mock
 
-from benchmarks.ingest import (
-    BENCH_ENV,
-    BENCH_SECRET,
-    BenchContext,
-    MemoryDynamoDB,
-    MemoryWriter,
-    http_event,
-    make_report,
-)
-from benchmarks.sections import Section, machine_line, markdown_table
+from benchmarks.harness import Profile, quiet
+from benchmarks.ingest import BENCH_ENV, BENCH_SECRET
+from benchmarks.render import Section, machine_line, markdown_table, shares_table
+from benchmarks.workloads.lambda_events import BenchContext, http_event
+from benchmarks.workloads.ports import MemoryDynamoDB, MemoryWriter
+from benchmarks.workloads.reports import batch_body, client_report
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -98,10 +92,10 @@ def make_bodies(shape: Shape, count: int, rng: random.Random) -> list[str]:
         machines = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(shape.machines)]
         reports = []
         for index in range(shape.reports):
-            report = make_report(rng, now)
+            report = client_report(rng, now)
             report["machine_id"] = machines[index % shape.machines]
             reports.append(report)
-        bodies.append(json.dumps({"reports": reports}))
+        bodies.append(batch_body(reports))
     return bodies
 
 
@@ -227,10 +221,10 @@ def measure_handler(
 
 def _check_suppression(handler_module: Any, switch: Switch, context: LambdaContext, machine: str) -> None:
     """With the check on, a batch of a suppressed machine is accepted and not stored; with it off, stored."""
-    report = make_report(random.Random(0), datetime.now(UTC))
+    report = client_report(random.Random(0), datetime.now(UTC))
     report["machine_id"] = machine
     MemoryWriter.objects.clear()
-    response = handler_module.lambda_handler(http_event(json.dumps({"reports": [report]}), 0), context)
+    response = handler_module.lambda_handler(http_event(batch_body([report]), 0), context)
     _check_accepted(response, 1)
     stored = bool(MemoryWriter.objects)
     if stored != (switch.variant == "disabled"):
@@ -281,25 +275,13 @@ def measure_direct(clients: dict[str, Any], rng: random.Random) -> DirectCost:
     return DirectCost(medians, tuple(moto_breakdown(profiled)))
 
 
-def cumulative(profiler: cProfile.Profile, file_suffix: str, function: str) -> float:
-    """Seconds spent in a function and what it called, over one profiled run."""
-    return sum(
-        entry.totaltime
-        for entry in profiler.getstats()
-        if isinstance(entry.code, CodeType)
-        and entry.code.co_name == function
-        and entry.code.co_filename.endswith(file_suffix)
-    )
-
-
 def moto_breakdown(call: Callable[[], None]) -> list[tuple[str, float]]:
     """Where SuppressionLookup.suppressed() spends its time under moto (rough: cProfile inflates Python)."""
-    profiler = cProfile.Profile()
-    profiler.runcall(call)
-    total = cumulative(profiler, "ceip/datasubject/suppression.py", "suppressed")
-    api = cumulative(profiler, "botocore/client.py", "_api_call")
-    emulation = cumulative(profiler, "moto/core/botocore_stubber.py", "__call__")
-    hashes = cumulative(profiler, "ceip/datasubject/machine_key.py", "key")
+    profile = Profile(call)
+    total = profile.seconds_in("ceip/machines/suppression.py", "suppressed")
+    api = profile.seconds_in("botocore/client.py", "_api_call")
+    emulation = profile.seconds_in("moto/core/botocore_stubber.py", "__call__")
+    hashes = profile.seconds_in("ceip/machines/machine_key.py", "key")
     return [
         ("moto's emulation of DynamoDB (BotocoreStubber): not in AWS", emulation / total),
         ("botocore client: validate, serialize, sign, parse (also in AWS)", (api - emulation) / total),
@@ -316,12 +298,6 @@ def _unfreeze_after() -> Iterator[None]:
         gc.unfreeze()
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
-        yield
-
-
 def measure() -> tuple[list[Latencies], DirectCost]:
     os.environ.update(BENCH_ENV)  # before the import: Powertools and settings read them then
     from moto import mock_aws  # noqa: PLC0415 (dev dependency, only here)
@@ -334,7 +310,7 @@ def measure() -> tuple[list[Latencies], DirectCost]:
     rng = random.Random(SEED)
     machines = table_machines()
     keys = [MachineKeyer(BENCH_SECRET).key(machine) for machine in machines]
-    with mock_aws(), _quiet(), _unfreeze_after():
+    with mock_aws(), quiet(), _unfreeze_after():
         clients = {"in-memory": MemoryDynamoDB(set(keys), KEY_ATTRIBUTE), "moto": moto_client(keys)}
         switch = Switch("disabled", MachineKeyer(BENCH_SECRET), clients)
         with patched_handler(handler_module, switch):
@@ -379,9 +355,7 @@ def render(results: list[Latencies], direct: DirectCost) -> Section:
         )
         for shape in SHAPES
     ]
-    shares = markdown_table(
-        ("Work", "Share"), [(label, f"{share:.0%}") for label, share in direct.moto_shares]
-    )
+    shares = shares_table("Work", direct.moto_shares)
     samples = ", ".join(
         f"{len(result.samples['disabled']):,} per variant for {result.shape.label}" for result in results
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 from infra.local.gateway import CLIENT_GONE
 
-from benchmarks.sections import PROJECT_ROOT
+from benchmarks.render import PROJECT_ROOT
 
 START_TIMEOUT_S = 60.0
 

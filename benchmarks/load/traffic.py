@@ -1,44 +1,78 @@
 """What the load clients send: valid v1 batches with realistic variety, and which of them are resent.
 
-Content comes from a seeded generator (products, OS versions, hardware, problems, features and samples
-vary per machine and report); report and machine ids are always fresh uuid4s, so a rerun against a
-running stack never collides with an earlier run's ids. Product ids carry a per-run tag, which lets the
-audit tell this run's reports from anything else stored that day.
+Content comes from the shared seeded generator, benchmarks/workloads/reports.py (products, OS versions,
+hardware, problems, features and samples vary per machine and report); report and machine ids are
+always fresh uuid4s, so a rerun against a running stack never collides with an earlier run's ids.
+Product ids carry a per-run tag, which lets the audit tell this run's reports from anything else
+stored that day.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 import random
 import secrets
-import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-PRODUCTS = {
-    "contoso.editor": ("12.0.4471", "12.0.4480", "12.1.102"),
-    "contoso.mail": ("8.2.1", "8.3.0"),
-    "contoso.sheets": ("5.0.77",),
-    "contoso.viewer": ("2.4.0", "2.4.1"),
-}
-OS_VERSIONS = {
-    "windows": ("10.0.19045", "10.0.22631", "10.0.26100"),
-    "macos": ("13.6.7", "14.5"),
-    "linux": ("6.8.0", "6.1.0"),
-}
-OS_WEIGHTS = (8, 3, 1)
-HARDWARE = ("bluetooth", "high_speed_usb", "touch", "tpm2", "gpu.discrete")
-PROBLEMS = (
-    ("crash.mso.dll.0xc0000005", "program"),
-    ("hang.ui.thread", "program"),
-    ("crash.render.oom", "program"),
-    ("driver.usb.reset", "device"),
-    ("driver.gpu.timeout", "device"),
+from benchmarks.workloads.reports import (
+    Catalogue,
+    Machine,
+    MachineStyle,
+    ReportStyle,
+    Samples,
+    batch_body,
+    draw_machine,
+    draw_report,
+    one_of,
 )
-FEATURES = ("spellcheck", "track_changes", "export.pdf", "search", "rules", "dark_mode", "sync")
-PROCESSOR_COUNTS = (2, 4, 4, 8, 8, 8, 12, 16, 32, 64)
+
+CATALOGUE = Catalogue(
+    products={
+        "contoso.editor": ("12.0.4471", "12.0.4480", "12.1.102"),
+        "contoso.mail": ("8.2.1", "8.3.0"),
+        "contoso.sheets": ("5.0.77",),
+        "contoso.viewer": ("2.4.0", "2.4.1"),
+    },
+    os_versions={
+        "windows": ("10.0.19045", "10.0.22631", "10.0.26100"),
+        "macos": ("13.6.7", "14.5"),
+        "linux": ("6.8.0", "6.1.0"),
+    },
+    os_weights=(8, 3, 1),
+    processor_counts=(2, 4, 4, 8, 8, 8, 12, 16, 32, 64),
+    hardware=("bluetooth", "high_speed_usb", "touch", "tpm2", "gpu.discrete"),
+    problems=(
+        ("crash.mso.dll.0xc0000005", "program"),
+        ("hang.ui.thread", "program"),
+        ("crash.render.oom", "program"),
+        ("driver.usb.reset", "device"),
+        ("driver.gpu.timeout", "device"),
+    ),
+    features=("spellcheck", "track_changes", "export.pdf", "search", "rules", "dark_mode", "sync"),
+)
+MACHINE_STYLE = MachineStyle(
+    problem_sample=((0, 1, 2), (5, 3, 1)), feature_sample=(0, 4), hardware_share=0.5, hardware_sample=(0, 4)
+)
+_FULL = frozenset({"configuration", "performance", "network", "usage"})
+REPORT_STYLE = ReportStyle(
+    ui_response_ms=Samples((0, 24), (3, 2500)),
+    send_kbps=Samples((0, 6), (10, 20_000)),
+    receive_kbps=Samples((0, 6), (10, 200_000)),
+    help_center_opens=(0, 3),
+    desktop_folder_count=(0, 200),
+    # Sections are optional on the wire, so some reports carry only one or two.
+    sections=one_of(
+        *(_FULL,) * 4,
+        frozenset({"performance", "network"}),
+        frozenset({"usage"}),
+        frozenset({"configuration"}),
+    ),
+    network_connections=(0, 4),
+    problem_hits=(1, 9),
+    feature_uses=(1, 40),
+)
 
 
 class Repeat(enum.Enum):
@@ -58,79 +92,20 @@ class Batch:
     repeat: Repeat | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Machine:
-    machine_id: str
-    product_id: str
-    version: str
-    os_family: str
-    os_version: str
-    processor_count: int
-    hardware: dict[str, bool]
-    problems: tuple[tuple[str, str], ...]
-    features: tuple[str, ...]
-
-
 def run_tag() -> str:
     return f"load-{secrets.token_hex(3)}"
 
 
 def make_machines(count: int, rng: random.Random, tag: str) -> list[Machine]:
-    machines = []
-    for _ in range(count):
-        product = rng.choice(list(PRODUCTS))
-        family = rng.choices(list(OS_VERSIONS), weights=OS_WEIGHTS)[0]
-        machines.append(
-            Machine(
-                machine_id=str(uuid.uuid4()),
-                product_id=f"{tag}.{product}",
-                version=rng.choice(PRODUCTS[product]),
-                os_family=family,
-                os_version=rng.choice(OS_VERSIONS[family]),
-                processor_count=rng.choice(PROCESSOR_COUNTS),
-                hardware={name: rng.random() < 0.5 for name in rng.sample(HARDWARE, rng.randint(0, 4))},
-                problems=tuple(rng.sample(PROBLEMS, rng.choices((0, 1, 2), weights=(5, 3, 1))[0])),
-                features=tuple(rng.sample(FEATURES, rng.randint(0, 4))),
-            )
-        )
-    return machines
+    """Machines with fresh ids whose product ids carry the run's tag."""
+    machines = [draw_machine(rng, CATALOGUE, MACHINE_STYLE, fresh_ids=True) for _ in range(count)]
+    return [replace(machine, product_id=f"{tag}.{machine.product_id}") for machine in machines]
 
 
 def make_report(machine: Machine, rng: random.Random, now: datetime) -> dict[str, Any]:
-    """One valid report; sections are optional on the wire, so some reports carry only one or two."""
-    report: dict[str, Any] = {
-        "schema_version": 1,
-        "report_id": str(uuid.uuid4()),
-        "machine_id": machine.machine_id,
-        "product": {"id": machine.product_id, "version": machine.version},
-        "created_at": (now - timedelta(seconds=rng.randrange(0, 6 * 3600))).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    sections = rng.choice(
-        (("configuration", "performance", "usage"),) * 4 + (("performance",), ("usage",), ("configuration",))
-    )
-    if "configuration" in sections:
-        report["configuration"] = {
-            "processor_count": machine.processor_count,
-            "network_connection_count": rng.randint(0, 4),
-            "os": {"family": machine.os_family, "version": machine.os_version},
-            "hardware_features": machine.hardware,
-        }
-    if "performance" in sections:
-        report["performance"] = {
-            "ui_response_ms": [rng.randint(3, 2500) for _ in range(rng.randint(0, 24))],
-            "problems": [{"id": p, "kind": k, "count": rng.randint(1, 9)} for p, k in machine.problems],
-            "network_kbps": {
-                "send": [rng.randint(10, 20_000) for _ in range(rng.randint(0, 6))],
-                "receive": [rng.randint(10, 200_000) for _ in range(rng.randint(0, 6))],
-            },
-        }
-    if "usage" in sections:
-        report["usage"] = {
-            "features": [{"id": f, "count": rng.randint(1, 40)} for f in machine.features],
-            "help_center_opens": rng.randint(0, 3),
-            "desktop_folder_count": rng.randint(0, 200),
-        }
-    return report
+    """One valid report with a fresh id, made up to six hours before `now`."""
+    created = now - timedelta(seconds=rng.randrange(0, 6 * 3600))
+    return draw_report(machine, created, rng, REPORT_STYLE, fresh_ids=True)
 
 
 def make_batches(
@@ -159,6 +134,6 @@ def make_batches(
     for index in range(count):
         size = min(batch_size, reports - index * batch_size)
         items = [make_report(rng.choice(machines), rng, moment) for _ in range(size)]
-        body = json.dumps({"reports": items}, separators=(",", ":")).encode()
+        body = batch_body(items, compact=True).encode()
         batches.append(Batch(index, body, tuple(r["report_id"] for r in items), kinds.get(index)))
     return batches

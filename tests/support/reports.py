@@ -1,4 +1,5 @@
-"""Builders of valid wire-format reports and batches for tests."""
+"""Builders of valid wire-format reports and batches for tests: one fixed report with fresh ids, in the
+shared generator's wire format (benchmarks/workloads/reports.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from benchmarks.workloads.reports import format_created_at, wire_report
 
 EXAMPLE_BATCH = Path(__file__).resolve().parents[2] / "docs" / "examples" / "batch.json"
 
@@ -21,29 +24,28 @@ def utc_now() -> datetime:
 def make_report(**overrides: Any) -> dict[str, Any]:
     """A valid report with fresh ids, made five minutes before utc_now(); keyword arguments replace
     top-level fields."""
-    report: dict[str, Any] = {
-        "schema_version": 1,
-        "report_id": str(uuid.uuid4()),
-        "machine_id": str(uuid.uuid4()),
-        "product": {"id": "contoso.editor", "version": "12.0.4471"},
-        "created_at": (utc_now() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "configuration": {
+    report = wire_report(
+        report_id=str(uuid.uuid4()),
+        machine_id=str(uuid.uuid4()),
+        product=("contoso.editor", "12.0.4471"),
+        created_at=format_created_at(utc_now() - timedelta(minutes=5)),
+        configuration={
             "processor_count": 8,
             "network_connection_count": 2,
             "os": {"family": "windows", "version": "10.0.22631"},
             "hardware_features": {"bluetooth": True, "high_speed_usb": False},
         },
-        "performance": {
+        performance={
             "ui_response_ms": [12, 40, 18],
             "problems": [{"id": "crash.mso.dll.0xc0000005", "kind": "program", "count": 3}],
             "network_kbps": {"send": [1200], "receive": [980, 4100]},
         },
-        "usage": {
+        usage={
             "features": [{"id": "editor.spellcheck", "count": 14}],
             "help_center_opens": 2,
             "desktop_folder_count": 7,
         },
-    }
+    )
     report.update(copy.deepcopy(overrides))
     return report
 
