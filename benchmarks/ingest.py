@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, cast
 from unittest import mock
 
 from benchmarks.sections import (
@@ -50,6 +50,7 @@ from benchmarks.sections import (
     markdown_table,
     median,
 )
+from ceip.storage.s3 import MemoryObjectWriter
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -478,16 +479,8 @@ class BenchContext:
         return 30_000
 
 
-class MemoryWriter:
-    """Stands in for S3ObjectWriter: same constructor and put(), objects kept in a class-level dict."""
-
-    objects: ClassVar[dict[tuple[str, str], bytes]] = {}
-
-    def __init__(self, bucket: str, client: Any = None) -> None:
-        self._bucket = bucket
-
-    def put(self, key: str, body: bytes, *, content_type: str) -> None:
-        self.objects[(self._bucket, key)] = body
+WRITER = MemoryObjectWriter()
+"""Where the swapped composition root stores objects (the in-memory twin of S3ObjectWriter)."""
 
 
 class MemoryDynamoDB:
@@ -509,7 +502,7 @@ class MemoryDynamoDB:
 def in_memory_adapters(handler_module: Any) -> Iterator[None]:
     """The handler's composition root, swapped for one on in-memory adapters; the ceip logic stays real.
 
-    S3ObjectWriter becomes MemoryWriter; SuppressionLookup keeps its own code (keying, request
+    S3ObjectWriter becomes WRITER, its in-memory twin; SuppressionLookup keeps its own code (keying, request
     building) with an in-memory DynamoDB client; the keyer is a real MachineKeyer over a fixed secret
     instead of reading Secrets Manager. A missing name fails loudly: the handler changed.
     """
@@ -524,7 +517,7 @@ def in_memory_adapters(handler_module: Any) -> Iterator[None]:
 
     def build_ingest(settings: IngestSettings) -> Ingest:
         return Ingest(
-            writer=MemoryWriter(settings.reports_bucket),
+            writer=WRITER,
             suppression=suppression.SuppressionLookup(settings.suppression_table, keyer, client=client),
         )
 
@@ -630,7 +623,7 @@ def measure_warm(requests: int = WARM_REQUESTS, rounds: int = WARM_ROUNDS) -> Wa
     bodies = make_bodies()
     events = [http_event(body, i) for i, body in enumerate(bodies)]
     context = cast("LambdaContext", BenchContext())
-    MemoryWriter.objects.clear()
+    WRITER.objects.clear()
 
     def handle(i: int) -> None:
         _check_response(handler_module.lambda_handler(events[i % len(events)], context))
@@ -663,7 +656,7 @@ def measure_warm(requests: int = WARM_REQUESTS, rounds: int = WARM_ROUNDS) -> Wa
                 handle(i)
 
         stages = profile_stages(one_pass)
-    stored = list(MemoryWriter.objects.values())
+    stored = list(WRITER.objects.values())
     if len(gzip.decompress(stored[0]).splitlines()) != REPORTS_PER_BATCH:
         raise RuntimeError("stored object does not hold one line per report")
     return WarmThroughput(
@@ -776,8 +769,8 @@ is its module bodies: building Logger, Metrics, Tracer, the resolver and the pyd
 request bodies of about {warm.body_bytes:,} bytes (random uuid4 ids, created_at up to six hours in the
 past, contents like docs/examples/batch.json, all valid), in minimal API Gateway HTTP API 2.0 events.
 
-- Adapters: no moto, no network. `ceip.ingest.app.S3ObjectWriter` is replaced by an in-memory writer
-  with the same constructor and `put()` (stored objects average {warm.stored_bytes:,} bytes);
+- Adapters: no moto, no network. `S3ObjectWriter` is replaced by its in-memory twin,
+  `MemoryObjectWriter` (stored objects average {warm.stored_bytes:,} bytes);
   `SuppressionLookup` runs its own code against an in-memory DynamoDB client holding
   {SUPPRESSED_MACHINES:,} keys of other machines (so nothing is suppressed); `machine_keyer` returns a
   real `MachineKeyer` over a fixed secret instead of reading Secrets Manager. Its per-machine cache

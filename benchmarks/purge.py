@@ -17,7 +17,6 @@ parameters and the template lines, so a change in the report format regenerates 
 
 from __future__ import annotations
 
-import bisect
 import cProfile
 import dataclasses
 import gc
@@ -29,11 +28,9 @@ import struct
 import time
 import uuid
 import zlib
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from benchmarks.sections import (
     PROJECT_ROOT,
@@ -46,10 +43,12 @@ from benchmarks.sections import (
 )
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, expected_by
 from ceip.datasubject.purge import CHECKPOINT_SECONDS, PROGRESS_ENTRIES, PurgeOutcome, Purger
+from ceip.datasubject.purge_checkpoint import MemoryCheckpoint
+from ceip.datasubject.request_store import MemoryRequestStore
 from ceip.machines.machine_key import MachineKeyer
 from ceip.reports.model import Report
 from ceip.storage import keys, report_codec
-from ceip.storage.report_objects import StoredObject, VersionsToRead
+from ceip.storage.report_objects import MemoryReportObjects
 
 MACHINES = 100_000
 REPORTS_PER_MACHINE = 10
@@ -274,119 +273,6 @@ def load_day() -> Day:
     return Day(layouts, machines, from_cache, seconds, sampled)
 
 
-# --- in-memory ports ---------------------------------------------------------------------------------
-
-
-class MemoryReportObjects:
-    """ReportObjects over a dict, unversioned (as S3ReportObjects sees a bucket without versioning).
-
-    Listing walks the keys sorted at construction, skipping deleted ones, so the purge may replace and
-    delete while it lists, as it does against S3.
-    """
-
-    def __init__(self, objects: dict[str, bytes]) -> None:
-        self._data = dict(objects)
-        self._keys = sorted(self._data)
-        self.replaced: set[str] = set()
-        self.deleted: set[str] = set()
-
-    def objects(self, prefix: str, start_after: str | None) -> Iterator[StoredObject]:
-        first = bisect.bisect_right(self._keys, start_after) if start_after else 0
-        first = max(first, bisect.bisect_left(self._keys, prefix))
-        for key in self._keys[first:]:
-            if not key.startswith(prefix):
-                return
-            if key in self._data:
-                yield StoredObject(key, None, ())
-
-    def read(self, key: str, version: str | None = None) -> bytes:
-        if version is not None:
-            raise KeyError(f"unversioned store: no version {version} of {key}")
-        return self._data[key]
-
-    def read_each(self, reads: Iterable[VersionsToRead]) -> Iterator[tuple[StoredObject, list[bytes]]]:
-        """In order and inline: a read here does not wait, so there is nothing to fetch ahead."""
-        for stored, versions in reads:
-            yield stored, [self.read(stored.key, version) for version in versions]
-
-    def replace(self, key: str, body: bytes) -> None:
-        if key not in self._data:
-            bisect.insort(self._keys, key)
-        self._data[key] = body
-        self.replaced.add(key)
-
-    def delete_version(self, key: str, version: str | None) -> None:
-        if version is not None:
-            raise KeyError(f"unversioned store: no version {version} of {key}")
-        del self._data[key]
-        self.deleted.add(key)
-
-    def contents(self) -> dict[str, bytes]:
-        return self._data
-
-
-class MemoryCheckpoints:
-    """CheckpointStore holding the JSON body S3Checkpoint would PUT (so the serialization is timed)."""
-
-    def __init__(self) -> None:
-        self._body: bytes | None = None
-        self._progress: bytes | None = None
-        self.saves = 0
-        self.saved_bytes = 0
-        self.progress_saves = 0
-
-    def load(self) -> dict[str, Any] | None:
-        if self._body is None:
-            return None
-        loaded: dict[str, Any] = json.loads(self._body)
-        return loaded
-
-    def save(self, state: dict[str, Any]) -> None:
-        self._body = json.dumps(state).encode()
-        self.saves += 1
-        self.saved_bytes += len(self._body)
-
-    def load_progress(self) -> dict[str, Any] | None:
-        if self._progress is None:
-            return None
-        loaded: dict[str, Any] = json.loads(self._progress)
-        return loaded
-
-    def save_progress(self, progress: dict[str, Any]) -> None:
-        self._progress = json.dumps(progress).encode()
-        self.progress_saves += 1
-
-    def clear(self) -> None:
-        self._body = None
-        self._progress = None
-
-
-class MemoryRequests:
-    """RequestPort over a dict of erasure requests."""
-
-    def __init__(self, requests: list[ErasureRequest]) -> None:
-        self.by_id = {request.request_id: request for request in requests}
-
-    def latest_request_id(self, machine_key: str) -> str | None:
-        found = [r for r in self.by_id.values() if r.machine_key == machine_key]
-        return max(found, key=lambda r: r.received_at).request_id if found else None
-
-    def get(self, request_id: str) -> ErasureRequest | None:
-        return self.by_id.get(request_id)
-
-    def create(self, request: ErasureRequest, replaces: str | None) -> None:
-        self.by_id[request.request_id] = request
-
-    def open_requests(self) -> list[ErasureRequest]:
-        return [request for request in self.by_id.values() if request.is_open]
-
-    def set_status(self, request_id: str, status: RequestStatus, receipt: Receipt | None = None) -> None:
-        request = self.by_id[request_id]
-        self.by_id[request_id] = dataclasses.replace(
-            request, status=status, receipt=receipt if receipt is not None else request.receipt
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class Erasures:
     machines: frozenset[str]
@@ -430,14 +316,14 @@ class PurgeRun:
     seconds: float
     outcome: PurgeOutcome
     store: MemoryReportObjects
-    requests: MemoryRequests
-    checkpoints: MemoryCheckpoints
+    requests: MemoryRequestStore
+    checkpoints: MemoryCheckpoint
 
 
 def _purger(objects: dict[str, bytes], chosen: Erasures) -> tuple[Purger, PurgeRun]:
     store = MemoryReportObjects(objects)
-    requests = MemoryRequests(list(chosen.requests))
-    checkpoints = MemoryCheckpoints()
+    requests = MemoryRequestStore(list(chosen.requests))
+    checkpoints = MemoryCheckpoint()
     purger = Purger(
         objects=store,
         requests=requests,
@@ -563,10 +449,10 @@ PROFILE_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("machine_id regex: search per line of hit objects", "", "<method 'search' of 're.Pattern' objects>"),
     ("keyed hashes: MachineKeyer.key (once per machine)", "ceip/datasubject/machine_key.py", "key"),
     ("checkpoint: PassState.as_dict", "ceip/datasubject/purge.py", "as_dict"),
-    ("checkpoint: save = json.dumps (as S3Checkpoint)", "benchmarks/purge.py", "save"),
-    ("progress record: save_progress = json.dumps", "benchmarks/purge.py", "save_progress"),
+    ("checkpoint: save = json.dumps (as S3Checkpoint)", "ceip/datasubject/purge_checkpoint.py", "save"),
+    ("progress record: save_progress = json.dumps", "ceip/datasubject/purge_checkpoint.py", "save_progress"),
     ("recompress kept lines: gzip.compress", "/gzip.py", "compress"),
-    ("listing: ReportObjects.objects (in-memory)", "benchmarks/purge.py", "objects"),
+    ("listing: ReportObjects.objects (in-memory)", "ceip/storage/report_objects.py", "objects"),
 )
 """(label, file, function) of the work a purge does; file "" for a builtin. None calls another."""
 

@@ -22,10 +22,11 @@ from ceip.aggregate.loading import load_objects
 from ceip.aggregate.manifest import Engine as EngineInfo
 from ceip.aggregate.manifest import InputCounts, Manifest, Parameters, WindowSummary
 from ceip.aggregate.parallel import map_in_threads
-from ceip.aggregate.ports import AggregateStore, ReportSource, SuppressionFilter
 from ceip.aggregate.sketches import LG_K, DaySketch, Window, rolling_windows, sketch_of
 from ceip.aggregate.tables import AUDIENCES, DAILY_TABLES, ROLLING_TABLES, ROLLING_WINDOWS, TABLES
+from ceip.machines.suppression import SuppressionCheck
 from ceip.storage import aggregate_keys, keys
+from ceip.storage.aggregate_s3 import AggregateStore, ReportSource
 
 PUBLISHED_EARLY = ("active", "configuration", "usage", "problems", "features")
 """Daily tables built and published while performance, the heaviest, is still being computed."""
@@ -88,7 +89,7 @@ def aggregate_day(
     *,
     source: ReportSource,
     store: AggregateStore,
-    suppression: SuppressionFilter,
+    suppression: SuppressionCheck,
     options: AggregationOptions,
     now: datetime | None = None,
 ) -> DayResult:

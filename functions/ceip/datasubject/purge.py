@@ -22,10 +22,11 @@ from datetime import datetime
 from typing import Any
 
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, iso
-from ceip.datasubject.ports import RequestPort
+from ceip.datasubject.purge_checkpoint import CheckpointStore
+from ceip.datasubject.request_store import RequestPort
 from ceip.machines.machine_key import MachineKeyer
 from ceip.storage.keys import REPORTS_PREFIX
-from ceip.storage.report_objects import CheckpointStore, ReportObjects, StoredObject
+from ceip.storage.report_objects import ReportObjects, StoredObject
 
 # Stored lines are canonical JSON (sorted keys, no spaces) and carry no free text, so this pattern
 # finds exactly the machine_id field of each line.
