@@ -42,7 +42,7 @@ from benchmarks.sections import (
     median,
 )
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, expected_by
-from ceip.datasubject.purge import CHECKPOINT_SECONDS, PROGRESS_ENTRIES, PurgeOutcome, Purger
+from ceip.datasubject.purge import CHECKPOINT_SECONDS, PROGRESS_ENTRIES, PurgeOutcome, Purger, PurgeStatus
 from ceip.datasubject.purge_checkpoint import MemoryCheckpoint
 from ceip.datasubject.request_store import MemoryRequestStore
 from ceip.machines.machine_key import MachineKeyer
@@ -332,7 +332,7 @@ def _purger(objects: dict[str, bytes], chosen: Erasures) -> tuple[Purger, PurgeR
         suppressed_keys=chosen.keys,
         now=lambda: DAY + timedelta(days=1, hours=3),
     )
-    placeholder = PurgeOutcome("not run")
+    placeholder = PurgeOutcome(PurgeStatus.NOTHING_PENDING)  # until purge_once runs it
     return purger, PurgeRun(0.0, placeholder, store, requests, checkpoints)
 
 
@@ -447,8 +447,8 @@ PROFILE_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("gzip decompress: both passes", "", "<built-in method zlib.decompress>"),
     ("machine ids of each object: bytes.split on the field name", "", "<method 'split' of 'bytes' objects>"),
     ("machine_id regex: search per line of hit objects", "", "<method 'search' of 're.Pattern' objects>"),
-    ("keyed hashes: MachineKeyer.key (once per machine)", "ceip/datasubject/machine_key.py", "key"),
-    ("checkpoint: PassState.as_dict", "ceip/datasubject/purge.py", "as_dict"),
+    ("keyed hashes: MachineKeyer.key (once per machine)", "ceip/machines/machine_key.py", "key"),
+    ("checkpoint: PassState.as_dict", "ceip/datasubject/purge_state.py", "as_dict"),
     ("checkpoint: save = json.dumps (as S3Checkpoint)", "ceip/datasubject/purge_checkpoint.py", "save"),
     ("progress record: save_progress = json.dumps", "ceip/datasubject/purge_checkpoint.py", "save_progress"),
     ("recompress kept lines: gzip.compress", "/gzip.py", "compress"),
