@@ -44,7 +44,7 @@ from benchmarks.workloads.reports import (
     stored_line,
 )
 from ceip.aggregate import engine, loading, service
-from ceip.aggregate.ports import NoSuppression
+from ceip.machines.suppression import MemorySuppression
 
 CACHE = PROJECT_ROOT / ".bench-cache" / "aggregate"
 DAY = date(2026, 11, 28)
@@ -166,7 +166,7 @@ def child_aggregate(root: Path, stages: bool) -> dict[str, Any]:
             DAY,
             source=DirectorySource(root),
             store=DirectoryStore(Path(out)),
-            suppression=NoSuppression(),
+            suppression=MemorySuppression(),
             options=options,
         )
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu

@@ -47,7 +47,7 @@ from benchmarks.render import (
     shares_table,
 )
 from benchmarks.workloads.lambda_events import BenchContext, http_event
-from benchmarks.workloads.ports import MemoryDynamoDB, MemoryWriter
+from benchmarks.workloads.ports import WRITER, MemoryDynamoDB
 from benchmarks.workloads.reports import client_bodies
 
 if TYPE_CHECKING:
@@ -339,7 +339,7 @@ def _measure_cold_import(runs: int, pycache: str) -> ColdImport:
 def in_memory_adapters(handler_module: Any) -> Iterator[None]:
     """The handler's composition root, swapped for one on in-memory adapters; the ceip logic stays real.
 
-    S3ObjectWriter becomes MemoryWriter; SuppressionLookup keeps its own code (keying, request
+    S3ObjectWriter becomes WRITER, its in-memory twin; SuppressionLookup keeps its own code (keying, request
     building) with an in-memory DynamoDB client; the keyer is a real MachineKeyer over a fixed secret
     instead of reading Secrets Manager. A missing name fails loudly: the handler changed.
     """
@@ -354,7 +354,7 @@ def in_memory_adapters(handler_module: Any) -> Iterator[None]:
 
     def build_ingest(settings: IngestSettings) -> Ingest:
         return Ingest(
-            writer=MemoryWriter(settings.reports_bucket),
+            writer=WRITER,
             suppression=suppression.SuppressionLookup(settings.suppression_table, keyer, client=client),
         )
 
@@ -448,7 +448,7 @@ def measure_warm(requests: int = WARM_REQUESTS, rounds: int = WARM_ROUNDS) -> Wa
     bodies = client_bodies(DISTINCT_BATCHES, REPORTS_PER_BATCH, SEED, datetime.now(UTC))
     events = [http_event(body, i) for i, body in enumerate(bodies)]
     context = cast("LambdaContext", BenchContext())
-    MemoryWriter.objects.clear()
+    WRITER.objects.clear()
 
     def handle(i: int) -> None:
         _check_response(handler_module.lambda_handler(events[i % len(events)], context))
@@ -475,7 +475,7 @@ def measure_warm(requests: int = WARM_REQUESTS, rounds: int = WARM_ROUNDS) -> Wa
                 handle(i)
 
         stages = profile_stages(one_pass)
-    stored = list(MemoryWriter.objects.values())
+    stored = list(WRITER.objects.values())
     if len(gzip.decompress(stored[0]).splitlines()) != REPORTS_PER_BATCH:
         raise RuntimeError("stored object does not hold one line per report")
     return WarmThroughput(
@@ -588,8 +588,8 @@ is its module bodies: building Logger, Metrics, Tracer, the resolver and the pyd
 request bodies of about {warm.body_bytes:,} bytes (random uuid4 ids, created_at up to six hours in the
 past, contents like docs/examples/batch.json, all valid), in minimal API Gateway HTTP API 2.0 events.
 
-- Adapters: no moto, no network. `ceip.ingest.app.S3ObjectWriter` is replaced by an in-memory writer
-  with the same constructor and `put()` (stored objects average {warm.stored_bytes:,} bytes);
+- Adapters: no moto, no network. `S3ObjectWriter` is replaced by its in-memory twin,
+  `MemoryObjectWriter` (stored objects average {warm.stored_bytes:,} bytes);
   `SuppressionLookup` runs its own code against an in-memory DynamoDB client holding
   {SUPPRESSED_MACHINES:,} keys of other machines (so nothing is suppressed); `machine_keyer` returns a
   real `MachineKeyer` over a fixed secret instead of reading Secrets Manager. Its per-machine cache

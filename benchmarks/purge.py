@@ -39,13 +39,15 @@ from benchmarks.render import (
     markdown_table,
     shares_table,
 )
-from benchmarks.workloads.ports import MemoryCheckpoints, MemoryReportObjects, MemoryRequests
 from benchmarks.workloads.reports import client_report, guid
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, expected_by
-from ceip.datasubject.purge import CHECKPOINT_SECONDS, PROGRESS_ENTRIES, PurgeOutcome, Purger
+from ceip.datasubject.purge import CHECKPOINT_SECONDS, PROGRESS_ENTRIES, PurgeOutcome, Purger, PurgeStatus
+from ceip.datasubject.purge_checkpoint import MemoryCheckpoint
+from ceip.datasubject.request_store import MemoryRequestStore
 from ceip.machines.machine_key import MachineKeyer
 from ceip.reports.model import Report
 from ceip.storage import keys, report_codec
+from ceip.storage.report_objects import MemoryReportObjects
 
 MACHINES = 100_000
 REPORTS_PER_MACHINE = 10
@@ -307,14 +309,14 @@ class PurgeRun:
     seconds: float
     outcome: PurgeOutcome
     store: MemoryReportObjects
-    requests: MemoryRequests
-    checkpoints: MemoryCheckpoints
+    requests: MemoryRequestStore
+    checkpoints: MemoryCheckpoint
 
 
 def _purger(objects: dict[str, bytes], chosen: Erasures) -> tuple[Purger, PurgeRun]:
     store = MemoryReportObjects(objects)
-    requests = MemoryRequests(list(chosen.requests))
-    checkpoints = MemoryCheckpoints()
+    requests = MemoryRequestStore(list(chosen.requests))
+    checkpoints = MemoryCheckpoint()
     purger = Purger(
         objects=store,
         requests=requests,
@@ -323,7 +325,7 @@ def _purger(objects: dict[str, bytes], chosen: Erasures) -> tuple[Purger, PurgeR
         suppressed_keys=chosen.keys,
         now=lambda: DAY + timedelta(days=1, hours=3),
     )
-    placeholder = PurgeOutcome("not run")
+    placeholder = PurgeOutcome(PurgeStatus.NOTHING_PENDING)  # until purge_once runs it
     return purger, PurgeRun(0.0, placeholder, store, requests, checkpoints)
 
 
@@ -439,11 +441,11 @@ PROFILE_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("machine ids of each object: bytes.split on the field name", "", "<method 'split' of 'bytes' objects>"),
     ("machine_id regex: search per line of hit objects", "", "<method 'search' of 're.Pattern' objects>"),
     ("keyed hashes: MachineKeyer.key (once per machine)", "ceip/machines/machine_key.py", "key"),
-    ("checkpoint: PassState.as_dict", "ceip/datasubject/purge.py", "as_dict"),
-    ("checkpoint: save = json.dumps (as S3Checkpoint)", "benchmarks/workloads/ports.py", "save"),
-    ("progress record: save_progress = json.dumps", "benchmarks/workloads/ports.py", "save_progress"),
+    ("checkpoint: PassState.as_dict", "ceip/datasubject/purge_state.py", "as_dict"),
+    ("checkpoint: save = json.dumps (as S3Checkpoint)", "ceip/datasubject/purge_checkpoint.py", "save"),
+    ("progress record: save_progress = json.dumps", "ceip/datasubject/purge_checkpoint.py", "save_progress"),
     ("recompress kept lines: gzip.compress", "/gzip.py", "compress"),
-    ("listing: ReportObjects.objects (in-memory)", "benchmarks/workloads/ports.py", "objects"),
+    ("listing: ReportObjects.objects (in-memory)", "ceip/storage/report_objects.py", "objects"),
 )
 """(label, file, function) of the work a purge does; file "" for a builtin. None calls another."""
 

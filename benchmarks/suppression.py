@@ -4,7 +4,7 @@ No target: the issue asks for the figures. `ceip.ingest.app.lambda_handler` runs
 the ingest benchmark: in-memory S3 writer, a MachineKeyer over a fixed secret, Powertools at WARNING,
 stdout to /dev/null) in three variants that differ only in the suppression check:
 
-- disabled: `SuppressionLookup` replaced by a stub answering "nothing suppressed";
+- disabled: `SuppressionLookup` replaced by its in-memory twin with nothing suppressed;
 - in-memory: the real `SuppressionLookup` against an in-memory DynamoDB client, which isolates our own
   CPU cost (keyed hashes, request building, response parsing);
 - moto: the real `SuppressionLookup` with a boto3 client built by `dynamodb_client`'s own factory, inside
@@ -26,7 +26,7 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -36,7 +36,7 @@ from benchmarks.harness import Profile, quiet
 from benchmarks.ingest import BENCH_ENV, BENCH_SECRET
 from benchmarks.render import Section, machine_line, markdown_table, shares_table
 from benchmarks.workloads.lambda_events import BenchContext, http_event
-from benchmarks.workloads.ports import MemoryDynamoDB, MemoryWriter
+from benchmarks.workloads.ports import WRITER, MemoryDynamoDB
 from benchmarks.workloads.reports import batch_body, client_report
 
 if TYPE_CHECKING:
@@ -72,16 +72,6 @@ VARIANT_LABELS: dict[str, str] = {
 }
 DIRECT_CALLS = 300
 """Calls of SuppressionLookup.suppressed() alone per variant and shape (the check without the handler)."""
-
-
-class NoCheck:
-    """Stands in for SuppressionLookup with the check disabled: same constructor, nothing suppressed."""
-
-    def __init__(self, table: str, keyer: MachineKeyer, client: Any = None) -> None:
-        self._table = table
-
-    def suppressed(self, machine_ids: Collection[str]) -> set[str]:
-        return set()
 
 
 def make_bodies(shape: Shape, count: int, rng: random.Random) -> list[str]:
@@ -139,16 +129,16 @@ def patched_handler(handler_module: Any, switch: Switch) -> contextlib.ExitStack
     """Swap the handler's composition root once; `switch` chooses the variant without re-patching."""
     from ceip.ingest.service import Ingest  # noqa: PLC0415 (after the environment is set)
     from ceip.ingest.settings import IngestSettings  # noqa: PLC0415
-    from ceip.machines.suppression import SuppressionLookup  # noqa: PLC0415
+    from ceip.machines.suppression import MemorySuppression, SuppressionLookup  # noqa: PLC0415
 
     def build_ingest(settings: IngestSettings) -> Ingest:
         table = settings.suppression_table
         lookup: Any = (
-            NoCheck(table, switch.keyer)
+            MemorySuppression()
             if switch.variant == "disabled"
             else SuppressionLookup(table, switch.keyer, client=switch.clients[switch.variant])
         )
-        return Ingest(writer=MemoryWriter(settings.reports_bucket), suppression=lookup)
+        return Ingest(writer=WRITER, suppression=lookup)
 
     stack = contextlib.ExitStack()
     stack.enter_context(mock.patch.object(handler_module, "build_ingest", build_ingest))
@@ -206,7 +196,7 @@ def measure_handler(
     samples: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
     for round_index in range(ROUNDS):
         keyers = {variant: MachineKeyer(BENCH_SECRET) for variant in VARIANTS}
-        MemoryWriter.objects.clear()
+        WRITER.objects.clear()
         for index, event in enumerate(events):
             shift = (index + round_index) % len(VARIANTS)
             for variant in VARIANTS[shift:] + VARIANTS[:shift]:
@@ -223,10 +213,10 @@ def _check_suppression(handler_module: Any, switch: Switch, context: LambdaConte
     """With the check on, a batch of a suppressed machine is accepted and not stored; with it off, stored."""
     report = client_report(random.Random(0), datetime.now(UTC))
     report["machine_id"] = machine
-    MemoryWriter.objects.clear()
+    WRITER.objects.clear()
     response = handler_module.lambda_handler(http_event(batch_body([report]), 0), context)
     _check_accepted(response, 1)
-    stored = bool(MemoryWriter.objects)
+    stored = bool(WRITER.objects)
     if stored != (switch.variant == "disabled"):
         raise RuntimeError(
             f"{switch.variant}: suppressed machine's report {'stored' if stored else 'dropped'}"
@@ -379,8 +369,8 @@ on the request's critical path: DynamoDB answers in single-digit milliseconds in
 AWS's documentation ([What is Amazon DynamoDB?](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Introduction.html)).
 That round trip is not measured here: no variant talks to AWS.
 
-- (a) `ceip.ingest.app.SuppressionLookup` replaced by a stub whose `suppressed()` returns an empty
-  set: the handler without the check.
+- (a) `SuppressionLookup` replaced by its in-memory twin holding no machine, whose `suppressed()`
+  returns an empty set: the handler without the check.
 - (b) the real `SuppressionLookup` with an in-memory DynamoDB client ({SUPPRESSED_MACHINES:,} keys, none
   of a timed machine): our own CPU cost, i.e. one HMAC-SHA256 per distinct machine, building the
   `BatchGetItem` request and reading the response.

@@ -15,7 +15,7 @@ from ceip.aggregate import app
 from ceip.storage import aggregate_keys
 from tests.conftest import AGGREGATES_BUCKET, REPORTS_BUCKET, Captured
 from tests.support import aggregate_truth as truth
-from tests.support.aggregate_fakes import read_table
+from tests.support.aggregate_tables import read_table
 from tests.support.events import load_event
 from tests.support.population import build_population, objects_of
 

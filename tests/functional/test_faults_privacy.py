@@ -14,9 +14,9 @@ import pytest
 from infra.local.gateway import LambdaContext
 
 from ceip.privacy import app, ticket_table
+from ceip.privacy.inbox import InboxUnavailable
 from ceip.privacy.mailer import ses_client
-from ceip.privacy.ports import InboxUnavailable, TicketStoreUnavailable
-from ceip.privacy.ticket_table import DynamoTicketStore
+from ceip.privacy.ticket_table import DynamoTicketStore, TicketStoreUnavailable
 from ceip.privacy.tickets import AckState, Status, Ticket
 from ceip.storage.s3 import s3_client
 from tests.conftest import TICKETS_TABLE

@@ -18,9 +18,9 @@ from infra.local.gateway import LambdaContext
 
 from ceip.datasubject import api, purge_app
 from ceip.datasubject import purge as purge_module
+from ceip.datasubject.purge_checkpoint import CHECKPOINT_KEY
 from ceip.ingest import app as ingest_app
 from ceip.machines.suppression import dynamodb_client
-from ceip.storage.report_objects import CHECKPOINT_KEY
 from ceip.storage.s3 import s3_client
 from tests.conftest import PRIVACY_REQUESTS_TABLE, REPORTS_BUCKET
 from tests.functional.test_privacy_requests_api import call, erasure_event, status_event

@@ -18,8 +18,7 @@ from infra.local.gateway import LambdaContext
 
 from ceip.privacy import app, ticket_table
 from ceip.privacy.inbox import S3RawMailStore
-from ceip.privacy.mailer import SesMailer
-from ceip.privacy.ports import MailerUnavailable
+from ceip.privacy.mailer import MailerUnavailable, SesMailer
 from ceip.privacy.service import RequestRefused, TicketService
 from ceip.privacy.ticket_table import DynamoTicketStore
 from ceip.privacy.tickets import AckState, Hold, Status, Ticket

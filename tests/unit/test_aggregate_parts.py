@@ -21,8 +21,8 @@ from ceip.aggregate import dates, engine, loading, queries, schedule, sketches, 
 from ceip.aggregate.staging import fetch_objects, inflate_parts
 from ceip.reports import limits
 from ceip.storage import aggregate_keys
+from ceip.storage.aggregate_s3 import MemorySource
 from tests.support import aggregate_truth as truth
-from tests.support.aggregate_fakes import MemorySource
 
 DAY = date(2026, 11, 28)
 

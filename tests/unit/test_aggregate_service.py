@@ -16,9 +16,11 @@ import pytest
 
 from ceip.aggregate.service import AggregationOptions, aggregate_day
 from ceip.aggregate.tables import AUDIENCES, TABLES
+from ceip.machines.suppression import MemorySuppression
 from ceip.storage import aggregate_keys, keys, report_codec
+from ceip.storage.aggregate_s3 import MemorySource, MemoryStore
 from tests.support import aggregate_truth as truth
-from tests.support.aggregate_fakes import MemorySource, MemoryStore, SetSuppression, read_table
+from tests.support.aggregate_tables import read_table
 from tests.support.population import StoredReport, at, build_population, guid, objects_of, report_of
 
 DAY = date(2026, 11, 28)
@@ -88,7 +90,7 @@ def run(objects: dict[str, bytes], store: MemoryStore, suppressed: set[str] = fr
         day,
         source=MemorySource(objects),
         store=store,
-        suppression=SetSuppression(suppressed),
+        suppression=MemorySuppression(suppressed),
         options=options(**kw),
         now=datetime(2026, 11, 29, 2, tzinfo=UTC),
     )
@@ -387,7 +389,7 @@ def test_loading_in_small_chunks_gives_the_same_tables_and_counts(day_run: Any) 
 
 def test_suppression_is_asked_about_the_days_machines_only() -> None:
     world = scenario()
-    suppression = SetSuppression(world.suppressed | {"00000000-0000-4000-8000-000000000000"})
+    suppression = MemorySuppression(world.suppressed | {"00000000-0000-4000-8000-000000000000"})
     aggregate_day(
         DAY,
         source=MemorySource(world.objects),

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ceip.aggregate.engine import CorruptInput
-from ceip.aggregate.ports import ReportSource
 from ceip.aggregate.staging import Staged, fetch_objects, inflate_parts
+from ceip.storage.aggregate_s3 import ReportSource
 
 Append = Callable[[Sequence[Path]], int]
 """Appends staged part files to an engine table and returns the rows added; raises CorruptInput."""

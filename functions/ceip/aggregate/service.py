@@ -23,11 +23,12 @@ from ceip.aggregate.loading import Append, Loaded, load_objects
 from ceip.aggregate.manifest import Engine as EngineInfo
 from ceip.aggregate.manifest import InputCounts, Manifest, Parameters, WindowSummary
 from ceip.aggregate.parallel import map_in_threads
-from ceip.aggregate.ports import AggregateStore, ReportSource, SuppressionFilter
 from ceip.aggregate.schedule import BUILT_BESIDE, PUBLISHED_EARLY, STORE_WORKERS, DaySchedule
 from ceip.aggregate.sketches import LG_K, DaySketch, Window, rolling_windows, sketch_of
 from ceip.aggregate.tables import AUDIENCES, ROLLING_TABLES, ROLLING_WINDOWS, TABLES
+from ceip.machines.suppression import SuppressionCheck
 from ceip.storage import aggregate_keys, keys
+from ceip.storage.aggregate_s3 import AggregateStore, ReportSource
 
 CONTENT_TYPES = {
     "parquet": "application/vnd.apache.parquet",
@@ -85,7 +86,7 @@ def aggregate_day(
     *,
     source: ReportSource,
     store: AggregateStore,
-    suppression: SuppressionFilter,
+    suppression: SuppressionCheck,
     options: AggregationOptions,
     now: datetime | None = None,
 ) -> DayResult:
@@ -252,7 +253,7 @@ def _closed_on_failure(engine: Engine) -> Iterator[None]:
         raise
 
 
-def _drop_unusable_and_suppressed(engine: Engine, suppression: SuppressionFilter) -> _Kept:
+def _drop_unusable_and_suppressed(engine: Engine, suppression: SuppressionCheck) -> _Kept:
     """Delete corrupt lines, duplicates and the reports of suppressed machines; count what is left."""
     dropped = engine.drop_unusable()
     day_machines = engine.machine_ids()

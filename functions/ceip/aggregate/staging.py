@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ceip.aggregate.parallel import map_in_threads
-from ceip.aggregate.ports import ReportSource
+from ceip.storage.aggregate_s3 import ReportSource
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 

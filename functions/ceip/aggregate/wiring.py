@@ -9,10 +9,10 @@ from datetime import date
 from pathlib import Path
 
 from ceip.aggregate import service
-from ceip.aggregate.ports import AggregateStore, ReportSource, SuppressionFilter
 from ceip.aggregate.settings import AggregateSettings
 from ceip.machines.snapshot import suppression_snapshot
-from ceip.storage.aggregate_s3 import S3AggregateStore, S3ReportSource
+from ceip.machines.suppression import SuppressionCheck
+from ceip.storage.aggregate_s3 import AggregateStore, ReportSource, S3AggregateStore, S3ReportSource
 
 
 def available_cpus() -> int:
@@ -37,7 +37,7 @@ class Aggregation:
 
     source: ReportSource
     store: AggregateStore
-    suppression: SuppressionFilter
+    suppression: SuppressionCheck
     options: service.AggregationOptions
 
     def run(self, day: date) -> service.DayResult:

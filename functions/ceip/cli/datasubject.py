@@ -17,12 +17,13 @@ from ceip.datasubject.erasure import file_erasure
 from ceip.datasubject.export import export_machine
 from ceip.datasubject.model import ErasureRequest, iso
 from ceip.datasubject.purge import Deadline, Purger
+from ceip.datasubject.purge_checkpoint import S3Checkpoint
 from ceip.datasubject.request_store import RequestStore
 from ceip.machines.keyer import machine_keyer
 from ceip.machines.suppression import scan_keys
 from ceip.privacy.templates import Kind
 from ceip.storage.exports import S3ExportWriter
-from ceip.storage.report_objects import S3Checkpoint, S3ReportObjects
+from ceip.storage.report_objects import S3ReportObjects
 
 
 def add_commands(sub: Any) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ceip.datasubject.model import DEFAULT_PURGE_HOUR_UTC, ErasureRequest, RequestStatus, expected_by
-from ceip.datasubject.ports import ConcurrentFiling, RequestPort
+from ceip.datasubject.request_store import ConcurrentFiling, RequestPort
 from ceip.machines.machine_key import MachineKeyer
 
 _ATTEMPTS = 3

@@ -12,20 +12,16 @@ import uuid
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ceip.datasubject.model import iso
 from ceip.machines.machine_key import canonical_guid
+from ceip.storage.exports import ExportWriter
 from ceip.storage.keys import REPORTS_PREFIX
 from ceip.storage.report_objects import ReportObjects
 
 LINK_LIFETIME_SECONDS = 7 * 24 * 3600
 EXPORT_PREFIX = "exports/"
-
-
-class ExportWriter(Protocol):
-    def put_json(self, key: str, body: bytes) -> None: ...
-    def presigned_url(self, key: str, expires_in: int) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ each machine before its request is marked fulfilled.
 from __future__ import annotations
 
 import gzip
-import re
 import time
 import uuid
 import zlib
@@ -19,66 +18,34 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
 
+from ceip.datasubject.guid_scan import SuppressedGuids, split_lines
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, iso
-from ceip.datasubject.ports import RequestPort
+from ceip.datasubject.purge_checkpoint import CheckpointStore
+from ceip.datasubject.purge_state import NO_COUNTS, Counts, PassState, Phase
+from ceip.datasubject.request_store import RequestPort
 from ceip.machines.machine_key import MachineKeyer
 from ceip.storage.keys import REPORTS_PREFIX
-from ceip.storage.report_objects import CheckpointStore, ReportObjects, StoredObject
+from ceip.storage.report_objects import ReportObjects, StoredObject
 
-# Stored lines are canonical JSON (sorted keys, no spaces) and carry no free text, so this pattern
-# finds exactly the machine_id field of each line.
-_GUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_MACHINE_ID_FIELD = b'"machine_id":"'
-_MACHINE_ID = re.compile(re.escape(_MACHINE_ID_FIELD) + b"(" + _GUID + b')"')
-_QUOTED_GUID = re.compile(_GUID + b'"')
-_QUOTED_GUID_LENGTH = 37
-"""A GUID and the quote that closes its value: what follows the field's name in a line."""
 CHECKPOINT_SECONDS = 2.0
 """The full checkpoint is saved at most this often (and at each phase change and deadline stop); a
 change in between is first recorded in the small progress record, so a crash loses no count."""
-VERDICT_CACHE_SIZE = 500_000
-"""GUIDs whose answer is remembered (about 100 bytes each); past it the memory starts over."""
 PROGRESS_ENTRIES = 64
 """A full checkpoint replaces the progress record once it carries this many counters: the record
 (rewritten before every change) stays small, and full saves stay few."""
 
 
-@dataclass
-class Counts:
-    """What purging objects adds to a pass's counts, per machine key."""
+class PurgeStatus(StrEnum):
+    """How a run ended (in logs and in the Lambda's answer)."""
 
-    rewritten: Counter[str] = field(default_factory=Counter)
-    removed: Counter[str] = field(default_factory=Counter)
-    versions_deleted: Counter[str] = field(default_factory=Counter)
-    unreadable_objects: int = 0
-
-    def entries(self) -> int:
-        return len(self.rewritten) + len(self.removed) + len(self.versions_deleted)
-
-    def add(self, other: Counts) -> None:
-        self.rewritten.update(other.rewritten)
-        self.removed.update(other.removed)
-        self.versions_deleted.update(other.versions_deleted)
-        self.unreadable_objects += other.unreadable_objects
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "rewritten": dict(self.rewritten),
-            "removed": dict(self.removed),
-            "versions_deleted": dict(self.versions_deleted),
-            "unreadable_objects": self.unreadable_objects,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Counts:
-        return cls(
-            Counter(data.get("rewritten", {})),
-            Counter(data.get("removed", {})),
-            Counter(data.get("versions_deleted", {})),
-            int(data.get("unreadable_objects", 0)),
-        )
+    FULFILLED = "fulfilled"
+    NOTHING_PENDING = "nothing_pending"
+    INTERRUPTED = "interrupted"
+    """Stopped before the deadline; the next run resumes from the checkpoint."""
+    UNVERIFIED = "unverified"
+    """The re-scan still found lines of some machine: its request stays open."""
 
 
 @dataclass(frozen=True)
@@ -98,103 +65,12 @@ class ObjectPlan:
         return self.replace_with is not None or self.delete_current or bool(self.delete_versions)
 
 
-_NO_COUNTS = Counts()
-"""Shared by every unchanged object's plan; never added to."""
-_UNCHANGED = ObjectPlan(counts=_NO_COUNTS)
-
-
-@dataclass
-class PassState:
-    """Progress of one pass; saved as the checkpoint."""
-
-    pass_id: str
-    request_ids: list[str]
-    machine_keys: list[str]
-    last_key: str | None = None
-    objects_scanned: int = 0
-    counts: Counts = field(default_factory=Counts)
-    phase: str = "purge"
-    """"purge", then "verify": the re-scan is resumable too."""
-    verify_last_key: str | None = None
-    verify_scanned: int = 0
-    remaining: Counter[str] = field(default_factory=Counter)
-    verify_unreadable: int = 0
-    saves: int = 0
-    """Full checkpoints saved: a progress record extends the one it names."""
-    since_save: Counts = field(default_factory=Counts)
-    """Counts added since the last full checkpoint (what a progress record carries)."""
-    in_flight: dict[str, Any] | None = None
-    """The object a crashed run was changing and what it adds to the counts (from a progress record;
-    never in a full checkpoint: _finish_in_flight settles it first)."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "pass_id": self.pass_id,
-            "request_ids": self.request_ids,
-            "machine_keys": self.machine_keys,
-            "last_key": self.last_key,
-            "objects_scanned": self.objects_scanned,
-            **self.counts.as_dict(),
-            "phase": self.phase,
-            "verify_last_key": self.verify_last_key,
-            "verify_scanned": self.verify_scanned,
-            "remaining": dict(self.remaining),
-            "verify_unreadable": self.verify_unreadable,
-            "saves": self.saves,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PassState:
-        return cls(
-            pass_id=data["pass_id"],
-            request_ids=list(data["request_ids"]),
-            machine_keys=list(data["machine_keys"]),
-            last_key=data.get("last_key"),
-            objects_scanned=int(data.get("objects_scanned", 0)),
-            counts=Counts.from_dict(data),
-            phase=str(data.get("phase", "purge")),
-            verify_last_key=data.get("verify_last_key"),
-            verify_scanned=int(data.get("verify_scanned", 0)),
-            remaining=Counter(data.get("remaining", {})),
-            verify_unreadable=int(data.get("verify_unreadable", 0)),
-            saves=int(data.get("saves", 0)),
-        )
-
-    def progress(self, key: str, counts: Counts) -> dict[str, Any]:
-        """The progress record written before `key` is changed: everything since the last full save."""
-        return {
-            "pass_id": self.pass_id,
-            "base": self.saves,
-            "last_key": self.last_key,
-            "objects_scanned": self.objects_scanned,
-            "since_save": self.since_save.as_dict(),
-            "in_flight": {"key": key, **counts.as_dict()},
-        }
-
-    def catch_up(self, progress: dict[str, Any] | None) -> None:
-        """Apply a progress record written after the last full checkpoint of this pass, if there is one."""
-        if progress is None or progress.get("pass_id") != self.pass_id or progress.get("base") != self.saves:
-            return
-        self.last_key = progress["last_key"]
-        self.objects_scanned = int(progress["objects_scanned"])
-        since = Counts.from_dict(progress["since_save"])
-        self.counts.add(since)
-        self.since_save.add(since)
-        self.in_flight = progress["in_flight"]
-
-    def finish_object(self, key: str, counts: Counts) -> None:
-        if counts is not _NO_COUNTS:
-            self.counts.add(counts)
-            self.since_save.add(counts)
-        self.objects_scanned += 1
-        self.last_key = key
-        self.in_flight = None
+_UNCHANGED = ObjectPlan(counts=NO_COUNTS)
 
 
 @dataclass(frozen=True)
 class PurgeOutcome:
-    status: str
-    """"fulfilled", "nothing_pending", "interrupted" (resume later) or "unverified"."""
+    status: PurgeStatus
     requests: tuple[str, ...] = ()
     objects_scanned: int = 0
     reports_removed: int = 0
@@ -225,8 +101,10 @@ class Purger:
     suppressed_keys: frozenset[str]
     now: Callable[[], datetime]
     deadline: Deadline = field(default_factory=lambda: Deadline(None))
-    _verdicts: dict[bytes, bool] = field(default_factory=dict, init=False, repr=False)
-    """Whether a GUID (as its bytes in the line) is a suppressed machine's: asked once per machine."""
+    _scan: SuppressedGuids = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._scan = SuppressedGuids(self.keyer.key, self.suppressed_keys)
 
     # ------------------------------------------------------------------ orchestration
     def run(self, resume_only: bool = False) -> PurgeOutcome:
@@ -236,22 +114,22 @@ class Purger:
             state = PassState.from_dict(saved)
             state.catch_up(self.checkpoints.load_progress())
         elif resume_only:
-            return PurgeOutcome("nothing_pending")
+            return PurgeOutcome(PurgeStatus.NOTHING_PENDING)
         else:
             pending = [r for r in self.requests.open_requests() if r.is_open]
             if not pending:
-                return PurgeOutcome("nothing_pending")
+                return PurgeOutcome(PurgeStatus.NOTHING_PENDING)
             state = self._start(pending)
         try:
-            if state.phase == "purge":
+            if state.phase is Phase.PURGE:
                 self._finish_in_flight(state)
                 self._pass(state)
-                state.phase = "verify"
+                state.phase = Phase.VERIFY
                 self._save(state)
             self._verify(state)
         except Interrupted:
             self._save(state)
-            return PurgeOutcome("interrupted", tuple(state.request_ids), state.objects_scanned)
+            return PurgeOutcome(PurgeStatus.INTERRUPTED, tuple(state.request_ids), state.objects_scanned)
         return self._verify_and_fulfil(state)
 
     def _start(self, pending: list[ErasureRequest]) -> PassState:
@@ -308,7 +186,7 @@ class Purger:
         unreadable = 0
         if stored.has_current and data is None:
             unreadable += 1
-        if data is not None and self._has_suppressed(data):
+        if data is not None and self._scan.any_in(data):
             lines, hits = self._split(data)
             if hits:
                 kept = [line for line, key in lines if key not in self.suppressed_keys]
@@ -337,7 +215,7 @@ class Purger:
             if old is None:
                 unreadable += 1
                 continue
-            if not self._has_suppressed(old):
+            if not self._scan.any_in(old):
                 continue
             _, old_hits = self._split(old)
             if old_hits:
@@ -367,49 +245,9 @@ class Purger:
         except zlib.error:
             return None
 
-    def _has_suppressed(self, data: bytes) -> bool:
-        """Whether any line belongs to a suppressed machine: the common answer, no, without splitting.
-
-        Every object is asked, twice a pass, so the answer per GUID is remembered (as its bytes: no
-        decoding, no keyed hash the second time), and the GUIDs are found by splitting on the field's
-        name, which is cheaper than the regular expression; a slice that is not a GUID (a broken line)
-        is never a suppressed machine, as with the expression."""
-        if not self.suppressed_keys:
-            return False
-        verdicts = self._verdicts
-        for candidate in {piece[:_QUOTED_GUID_LENGTH] for piece in data.split(_MACHINE_ID_FIELD)[1:]}:
-            verdict = verdicts.get(candidate)
-            if verdict is None:
-                if len(verdicts) >= VERDICT_CACHE_SIZE:
-                    verdicts.clear()
-                verdict = verdicts[candidate] = self._suppressed_guid(candidate)
-            if verdict:
-                return True
-        return False
-
-    def _suppressed_guid(self, candidate: bytes) -> bool:
-        """candidate: what follows `"machine_id":"`, as long as a GUID and its closing quote."""
-        if _QUOTED_GUID.fullmatch(candidate) is None:
-            return False
-        return self.keyer.key(candidate[:-1].decode()) in self.suppressed_keys
-
     def _split(self, data: bytes) -> tuple[list[tuple[bytes, str | None]], Counter[str]]:
-        """(line, machine key if suppressed) for each line, and the suppressed keys' line counts.
-
-        Call it only where _has_suppressed said yes.
-        """
-        hits: Counter[str] = Counter()
-        lines: list[tuple[bytes, str | None]] = []
-        for line in data.splitlines(keepends=True):
-            match = _MACHINE_ID.search(line)
-            key = self.keyer.key(match.group(1).decode()) if match else None
-            if key in self.suppressed_keys:
-                assert key is not None
-                hits[key] += 1
-                lines.append((line, key))
-            else:
-                lines.append((line, None))
-        return lines, hits
+        """Call it only where the scan said yes."""
+        return split_lines(data, self.keyer.key, self.suppressed_keys)
 
     # ------------------------------------------------------------------ proof
     def _verify(self, state: PassState) -> None:
@@ -425,7 +263,7 @@ class Purger:
                 if data is None:
                     state.verify_unreadable += 1
                     continue
-                if self._has_suppressed(data):
+                if self._scan.any_in(data):
                     state.remaining.update(self._split(data)[1])
             state.verify_scanned += 1
             state.verify_last_key = stored.key
@@ -455,7 +293,7 @@ class Purger:
                 self.requests.set_status(request_id, RequestStatus.FULFILLED, receipt)
         self.checkpoints.clear()
         return PurgeOutcome(
-            "fulfilled" if fulfilled else "unverified",
+            PurgeStatus.FULFILLED if fulfilled else PurgeStatus.UNVERIFIED,
             tuple(state.request_ids),
             state.objects_scanned,
             sum(state.counts.removed.values()),

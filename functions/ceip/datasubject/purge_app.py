@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ceip.datasubject.purge import Deadline, PurgeOutcome
+from ceip.datasubject.purge import Deadline, PurgeOutcome, PurgeStatus
 from ceip.datasubject.settings import datasubject_settings
 from ceip.datasubject.wiring import build_purger
 from ceip.runtime.clock import utc_now
@@ -31,12 +31,11 @@ def run_purge(resume_only: bool, deadline: Deadline) -> PurgeOutcome:
         reports_removed=outcome.reports_removed,
         unreadable_objects=outcome.unreadable_objects,
     )
-    if outcome.status in ("fulfilled", "unverified"):
-        observability.count(
-            "ErasureRequestsFulfilled", len(outcome.requests) if outcome.status == "fulfilled" else 0
-        )
+    if outcome.status in (PurgeStatus.FULFILLED, PurgeStatus.UNVERIFIED):
+        fulfilled = len(outcome.requests) if outcome.status is PurgeStatus.FULFILLED else 0
+        observability.count("ErasureRequestsFulfilled", fulfilled)
         observability.count("ReportsPurged", outcome.reports_removed)
-    if outcome.status == "unverified":
+    if outcome.status is PurgeStatus.UNVERIFIED:
         # The re-scan still found lines: the requests stay open and the next run tries again.
         logger.error("purge_unverified", requests=len(outcome.requests))
     return outcome
@@ -47,7 +46,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     resume_only = isinstance(event, dict) and event.get("action") == "resume"
     outcome = run_purge(resume_only, Deadline(context.get_remaining_time_in_millis))
     return {
-        "status": outcome.status,
+        "status": outcome.status.value,
         "requests": len(outcome.requests),
         "reports_removed": outcome.reports_removed,
     }

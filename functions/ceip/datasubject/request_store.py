@@ -1,37 +1,52 @@
-"""DynamoDB adapter for erasure requests and the suppression entries they create.
+"""Erasure requests and the suppression entries they create: the port the data-subject services need,
+its DynamoDB adapter and its in-memory twin.
 
 One transaction writes both, so from the moment a request exists its machine is suppressed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, iso
-from ceip.datasubject.ports import ConcurrentFiling
 from ceip.machines.suppression import KEY_ATTRIBUTE, dynamodb_client
+from ceip.runtime.lazy_client import LazyClient
+
+
+class ConcurrentFiling(Exception):
+    """Another request for the same machine was filed at the same moment; read it again."""
 
 
 class RequestStoreUnavailable(Exception):
     """DynamoDB failed; the caller answers 503 (API) or stops and is retried (purge)."""
 
 
+class RequestPort(Protocol):
+    def latest_request_id(self, machine_key: str) -> str | None: ...
+    def get(self, request_id: str) -> ErasureRequest | None: ...
+    def create(self, request: ErasureRequest, replaces: str | None) -> None:
+        """Raise ConcurrentFiling when the machine's entry no longer points at `replaces`."""
+
+    def open_requests(self) -> list[ErasureRequest]: ...
+    def set_status(self, request_id: str, status: RequestStatus, receipt: Receipt | None = None) -> None: ...
+
+
 def _s(value: str) -> dict[str, str]:
     return {"S": value}
 
 
-class RequestStore:
+class RequestStore(LazyClient):
+    client_factory = staticmethod(dynamodb_client)
+
     def __init__(self, requests_table: str, suppression_table: str, client: Any = None) -> None:
+        super().__init__(client)
         self._requests = requests_table
         self._suppression = suppression_table
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        return self._client or dynamodb_client()
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         try:
@@ -180,3 +195,41 @@ def _from_item(item: dict[str, Any]) -> ErasureRequest:
         if receipt
         else None,
     )
+
+
+class MemoryRequestStore:
+    """RequestPort over dicts: requests by id, and the suppression entry (latest request) per machine key.
+
+    As RequestStore: create refuses with ConcurrentFiling when the machine's entry no longer points at
+    `replaces` or the request id exists; unknown ids read as None."""
+
+    def __init__(self, requests: Iterable[ErasureRequest] = ()) -> None:
+        self.by_id: dict[str, ErasureRequest] = {}
+        self.latest: dict[str, str] = {}
+        for request in sorted(requests, key=lambda r: r.received_at):
+            self.by_id[request.request_id] = request
+            self.latest[request.machine_key] = request.request_id
+
+    def latest_request_id(self, machine_key: str) -> str | None:
+        return self.latest.get(machine_key)
+
+    def get(self, request_id: str) -> ErasureRequest | None:
+        return self.by_id.get(request_id)
+
+    def create(self, request: ErasureRequest, replaces: str | None) -> None:
+        if self.latest.get(request.machine_key) != replaces or request.request_id in self.by_id:
+            raise ConcurrentFiling
+        self.by_id[request.request_id] = request
+        self.latest[request.machine_key] = request.request_id
+
+    def open_requests(self) -> list[ErasureRequest]:
+        return [request for request in self.by_id.values() if request.status != RequestStatus.FULFILLED]
+
+    def all_requests(self) -> list[ErasureRequest]:
+        return list(self.by_id.values())
+
+    def set_status(self, request_id: str, status: RequestStatus, receipt: Receipt | None = None) -> None:
+        request = self.by_id[request_id]
+        self.by_id[request_id] = dataclasses.replace(
+            request, status=status, receipt=receipt if receipt is not None else request.receipt
+        )

@@ -8,12 +8,13 @@ from datetime import datetime
 
 from ceip.datasubject.erasure import ErasureDesk
 from ceip.datasubject.purge import Deadline, Purger
+from ceip.datasubject.purge_checkpoint import S3Checkpoint
 from ceip.datasubject.request_store import RequestStore
 from ceip.datasubject.settings import DataSubjectSettings
 from ceip.machines.keyer import machine_keyer
 from ceip.machines.suppression import scan_keys
 from ceip.runtime.clock import utc_now
-from ceip.storage.report_objects import S3Checkpoint, S3ReportObjects
+from ceip.storage.report_objects import S3ReportObjects
 
 
 def build_desk(settings: DataSubjectSettings) -> ErasureDesk:

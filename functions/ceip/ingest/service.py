@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ceip.ingest.ports import ObjectWriter, SuppressionCheck
+from ceip.machines.suppression import SuppressionCheck
 from ceip.reports import limits
 from ceip.reports.validation import RejectedReport, validate_reports
 from ceip.storage import keys, report_codec
+from ceip.storage.s3 import ObjectWriter
 
 STORED_CONTENT_TYPE = "application/gzip"
 

@@ -1,10 +1,11 @@
 """The suppression list: keyed hashes of machines whose data must no longer be kept.
 
-Two ways to ask it, one per access pattern:
+The port (SuppressionCheck) and two adapters, one per access pattern:
 - SuppressionLookup: one BatchGetItem for the (at most 100) machines of an ingest request;
 - SuppressionSnapshot: every key at once (a Scan), for aggregation and purge, which ask about
   hundreds of thousands of machines.
-Both answer `suppressed(machine_ids) -> subset` and never hold or log a GUID beyond the call.
+Both answer `suppressed(machine_ids) -> subset` and never hold or log a GUID beyond the call; so does
+the in-memory twin, MemorySuppression.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterable
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ceip.machines.machine_key import MachineKeyer
+from ceip.runtime.lazy_client import LazyClient
 
 KEY_ATTRIBUTE = "machine_key"
 _BATCH_GET_LIMIT = 100
@@ -32,18 +34,26 @@ class SuppressionUnavailable(Exception):
     """The list could not be read: callers must not store (ingest) or must stop (purge)."""
 
 
+class SuppressionCheck(Protocol):
+    def suppressed(self, machine_ids: Collection[str]) -> set[str]:
+        """The machines among machine_ids (canonical GUIDs) whose data must not be kept (people who
+        asked to be erased); raise SuppressionUnavailable when the list cannot be read."""
+
+
 @cache
 def dynamodb_client() -> Any:
     return boto3.client("dynamodb", config=_CONFIG)
 
 
-class SuppressionLookup:
+class SuppressionLookup(LazyClient):
     """Ingest's check: one BatchGetItem per request (a batch holds at most 100 distinct machines)."""
 
+    client_factory = staticmethod(dynamodb_client)
+
     def __init__(self, table: str, keyer: MachineKeyer, client: Any = None) -> None:
+        super().__init__(client)
         self._table = table
         self._keyer = keyer
-        self._client = client
 
     def suppressed(self, machine_ids: Collection[str]) -> set[str]:
         by_key = {self._keyer.key(m): m for m in set(machine_ids)}
@@ -54,7 +64,7 @@ class SuppressionLookup:
         return {by_key[k] for k in found}
 
     def _batch_get(self, keys: list[str]) -> set[str]:
-        client = self._client or dynamodb_client()
+        client = self.client
         request: dict[str, Any] = {
             self._table: {
                 "Keys": [{KEY_ATTRIBUTE: {"S": k}} for k in keys],
@@ -104,3 +114,15 @@ class SuppressionSnapshot:
 
     def is_suppressed(self, machine_id: str) -> bool:
         return bool(self.keys) and self._keyer.key(machine_id) in self.keys
+
+
+class MemorySuppression:
+    """SuppressionCheck over a set of GUIDs (no keyed hashes); remembers what it was last asked about."""
+
+    def __init__(self, machine_ids: Collection[str] = ()) -> None:
+        self.machine_ids = set(machine_ids)
+        self.asked: set[str] = set()
+
+    def suppressed(self, machine_ids: Collection[str]) -> set[str]:
+        self.asked = set(machine_ids)
+        return self.machine_ids & self.asked

@@ -14,7 +14,8 @@ from datetime import datetime
 
 from ceip.privacy import outbound, templates
 from ceip.privacy.changes import apply_change, load
-from ceip.privacy.ports import Mailer, MailerUnavailable, TicketStore
+from ceip.privacy.mailer import Mailer, MailerUnavailable
+from ceip.privacy.ticket_table import TicketStore
 from ceip.privacy.tickets import (
     SYSTEM,
     Acknowledgement,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ceip.privacy.ports import ConcurrentUpdate, TicketStore
+from ceip.privacy.ticket_table import ConcurrentUpdate, TicketStore
 from ceip.privacy.tickets import HistoryEntry, Ticket
 
 MAX_ATTEMPTS = 5

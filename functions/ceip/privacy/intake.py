@@ -19,8 +19,9 @@ from ceip.privacy.acknowledge import acknowledge, needs_acknowledgement
 from ceip.privacy.automatic import automatic_reason
 from ceip.privacy.changes import apply_change, load
 from ceip.privacy.mail import ParsedMail, parse
-from ceip.privacy.ports import DuplicateMessageId, DuplicateSesMessage, Mailer, RefTaken, TicketStore
+from ceip.privacy.mailer import Mailer
 from ceip.privacy.references import new_ref, refs_in_subject, ses_local_id
+from ceip.privacy.ticket_table import DuplicateMessageId, DuplicateSesMessage, RefTaken, TicketStore
 from ceip.privacy.tickets import (
     REOPENED_BY_REPLY,
     SYSTEM,

@@ -1,16 +1,17 @@
-"""SES adapter for the messages we send (acknowledgements, replies, extension notices)."""
+"""The messages we send (acknowledgements, replies, extension notices): the port, its error and its SES
+adapter."""
 
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ceip.privacy.aws_errors import error_code
-from ceip.privacy.ports import MailerUnavailable
+from ceip.runtime.lazy_client import LazyClient
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
@@ -25,14 +26,21 @@ def ses_client() -> SESClient:
     return boto3.client("ses", config=_CLIENT_CONFIG)
 
 
-class SesMailer:
-    def __init__(self, client: Any = None) -> None:
-        self._client = client
+class MailerUnavailable(Exception):
+    """SES refused or could not be reached; the message was not sent."""
+
+
+class Mailer(Protocol):
+    def send(self, raw: bytes, *, source: str, destination: str) -> str:
+        """Send a complete MIME message; returns the SES message id or raises MailerUnavailable."""
+
+
+class SesMailer(LazyClient):
+    client_factory = staticmethod(ses_client)
 
     def send(self, raw: bytes, *, source: str, destination: str) -> str:
-        client = self._client or ses_client()
         try:
-            response = client.send_raw_email(
+            response = self.client.send_raw_email(
                 Source=source, Destinations=[destination], RawMessage={"Data": raw}
             )
         except (ClientError, BotoCoreError) as error:

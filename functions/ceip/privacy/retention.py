@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 
 from ceip.privacy.acknowledge import acknowledge, needs_acknowledgement
 from ceip.privacy.changes import apply_change, load
-from ceip.privacy.ports import Mailer, RawMailStore, TicketStore
+from ceip.privacy.inbox import RawMailStore
+from ceip.privacy.mailer import Mailer
+from ceip.privacy.ticket_table import TicketStore
 from ceip.privacy.tickets import SYSTEM, AckState, HistoryEntry, Status, Ticket, changed, entry
 
 REDACTED = "[redacted]"

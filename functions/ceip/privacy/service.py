@@ -18,9 +18,11 @@ from ceip.privacy import classify, deadlines, outbound, templates
 from ceip.privacy.acknowledge import acknowledge, needs_acknowledgement
 from ceip.privacy.changes import Change, apply_change, load
 from ceip.privacy.deadlines import Jurisdiction, Law
+from ceip.privacy.inbox import RawMailStore
 from ceip.privacy.mail import ParsedMail, parse
-from ceip.privacy.ports import Mailer, MailerUnavailable, RawMailStore, RefTaken, TicketStore
+from ceip.privacy.mailer import Mailer, MailerUnavailable
 from ceip.privacy.references import new_ref, normalize
+from ceip.privacy.ticket_table import RefTaken, TicketStore
 from ceip.privacy.tickets import (
     SYSTEM,
     Acknowledgement,

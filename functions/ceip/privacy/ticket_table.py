@@ -1,4 +1,5 @@
-"""DynamoDB adapter for tickets: one table, conditional writes, transactions, an index by status.
+"""Tickets: the port the privacy services need, the errors it raises, and its DynamoDB adapter (one
+table, conditional writes, transactions, an index by status).
 
 Items (pk / sk):
 - T#<ref> / TICKET: the ticket as a JSON document, with status, status_since and version beside it for
@@ -13,25 +14,85 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ceip.privacy.aws_errors import error_code
-from ceip.privacy.ports import (
-    ConcurrentUpdate,
-    DuplicateMessageId,
-    DuplicateSesMessage,
-    RefTaken,
-    TicketStoreUnavailable,
-)
 from ceip.privacy.references import message_id_key
 from ceip.privacy.tickets import HistoryEntry, Status, Ticket
+from ceip.runtime.lazy_client import LazyClient
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class DuplicateSesMessage(Exception):
+    """SES delivered this messageId before (a retry): the ticket that has it is `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref)
+        self.ref = ref
+
+
+class DuplicateMessageId(Exception):
+    """A message with this Message-ID is already on ticket `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref)
+        self.ref = ref
+
+
+class RefTaken(Exception):
+    """The randomly drawn ticket reference exists already; draw another."""
+
+
+class ConcurrentUpdate(Exception):
+    """The ticket changed since it was read; read it again and reapply the change."""
+
+
+class TicketStoreUnavailable(Exception):
+    """The ticket table could not be reached; the whole operation may be retried."""
+
+
+class TicketStore(Protocol):
+    def create(
+        self,
+        ticket: Ticket,
+        history: Sequence[HistoryEntry],
+        *,
+        ses_message_id: str | None = None,
+        message_ids: Sequence[str] = (),
+    ) -> Ticket:
+        """Store a new ticket (version 1) with its first history entries and the ids that find it again,
+        all or nothing. Raises DuplicateSesMessage, DuplicateMessageId or RefTaken."""
+
+    def save(
+        self,
+        ticket: Ticket,
+        history: Sequence[HistoryEntry],
+        *,
+        ses_message_id: str | None = None,
+        message_ids: Sequence[str] = (),
+    ) -> Ticket:
+        """Store a changed ticket (with the version it was read at) and append its history entries.
+        Raises ConcurrentUpdate, DuplicateSesMessage or DuplicateMessageId."""
+
+    def get(self, ref: str) -> Ticket | None: ...
+
+    def history(self, ref: str) -> list[HistoryEntry]: ...
+
+    def ref_for_ses_message(self, ses_message_id: str) -> str | None: ...
+
+    def ref_for_message_id(self, message_id: str) -> str | None: ...
+
+    def by_status(self, statuses: Iterable[Status]) -> Iterator[Ticket]: ...
+
+    def closed_before(self, cutoff: datetime) -> Iterator[Ticket]:
+        """Closed tickets not yet redacted whose closing is older than cutoff."""
+
 
 BY_STATUS_INDEX = "ByStatus"
 TICKET_SK = "TICKET"
@@ -61,14 +122,12 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="microseconds")
 
 
-class DynamoTicketStore:
-    def __init__(self, table: str, client: Any = None) -> None:
-        self._table = table
-        self._client = client
+class DynamoTicketStore(LazyClient):
+    client_factory = staticmethod(dynamodb_client)
 
-    @property
-    def client(self) -> Any:
-        return self._client or dynamodb_client()
+    def __init__(self, table: str, client: Any = None) -> None:
+        super().__init__(client)
+        self._table = table
 
     # -- writes ---------------------------------------------------------------------------------
     def create(

@@ -7,12 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ceip.privacy.inbox import S3RawMailStore
-from ceip.privacy.mailer import SesMailer
-from ceip.privacy.ports import Mailer, RawMailStore, TicketStore
+from ceip.privacy.inbox import RawMailStore, S3RawMailStore
+from ceip.privacy.mailer import Mailer, SesMailer
 from ceip.privacy.service import TicketService
 from ceip.privacy.settings import PrivacySettings
-from ceip.privacy.ticket_table import DynamoTicketStore
+from ceip.privacy.ticket_table import DynamoTicketStore, TicketStore
 from ceip.runtime.clock import utc_now
 
 

@@ -1,4 +1,5 @@
-"""S3 adapters of aggregation: read raw report objects, write and clean up aggregate files.
+"""What aggregation reads and writes: raw report objects in (ReportSource), aggregate files out
+(AggregateStore); each port with its S3 adapter and its in-memory twin.
 
 Its own client: aggregation fetches many objects at once (a connection per worker) and can wait
 longer than the ingest path, whose short timeouts suit a 30-second API. Built lazily, after any mock.
@@ -8,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ceip.storage.s3 import StorageUnavailable
+from ceip.storage.s3 import S3Bucket, StorageUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -37,14 +38,30 @@ def aggregate_s3_client() -> S3Client:
     return boto3.client("s3", config=_CLIENT_CONFIG)
 
 
-class _Bucket:
-    def __init__(self, bucket: str, client: Any = None) -> None:
-        self.bucket = bucket
-        self._client = client
+class ReportSource(Protocol):
+    def list_keys(self, prefix: str) -> list[str]:
+        """Every object key under prefix, in key order."""
 
-    @property
-    def client(self) -> Any:
-        return self._client or aggregate_s3_client()
+    def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None when it vanished since listing; raise on any other failure."""
+
+
+class AggregateStore(Protocol):
+    def put(self, key: str, body: bytes, *, content_type: str) -> None:
+        """Store body under key, replacing any object there."""
+
+    def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None when there is no such object."""
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Every object key under prefix."""
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Delete these keys (absent ones are fine)."""
+
+
+class _Bucket(S3Bucket):
+    client_factory = staticmethod(aggregate_s3_client)
 
     def list_keys(self, prefix: str) -> list[str]:
         found: list[str] = []
@@ -92,3 +109,30 @@ class S3AggregateStore(_Bucket):
                 raise StorageUnavailable(type(error).__name__) from error
             if answer.get("Errors"):
                 raise StorageUnavailable(f"DeleteObjects: {answer['Errors'][0].get('Code', 'error')}")
+
+
+class MemorySource:
+    """ReportSource over a dict of key -> body, like the reports bucket."""
+
+    def __init__(self, objects: dict[str, bytes]) -> None:
+        self.objects = dict(objects)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        return sorted(key for key in self.objects if key.startswith(prefix))
+
+    def get(self, key: str) -> bytes | None:
+        return self.objects.get(key)
+
+
+class MemoryStore(MemorySource):
+    """AggregateStore over a dict of key -> body, like the aggregates bucket."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+
+    def put(self, key: str, body: bytes, *, content_type: str) -> None:
+        self.objects[key] = body
+
+    def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.objects.pop(key, None)

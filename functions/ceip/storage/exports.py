@@ -1,24 +1,21 @@
-"""S3 adapter for data exports: encrypted objects and presigned links."""
+"""Data exports: the port the export needs (an encrypted object and a presigned link) and its S3 adapter."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
-from ceip.storage.s3 import s3_client
+from ceip.storage.s3 import S3Bucket
 
 
-class S3ExportWriter:
-    def __init__(self, bucket: str, client: Any = None) -> None:
-        self._bucket = bucket
-        self._client = client
+class ExportWriter(Protocol):
+    def put_json(self, key: str, body: bytes) -> None: ...
+    def presigned_url(self, key: str, expires_in: int) -> str: ...
 
-    @property
-    def client(self) -> Any:
-        return self._client or s3_client()
 
+class S3ExportWriter(S3Bucket):
     def put_json(self, key: str, body: bytes) -> None:
         self.client.put_object(
-            Bucket=self._bucket,
+            Bucket=self.bucket,
             Key=key,
             Body=body,
             ContentType="application/json",
@@ -28,6 +25,6 @@ class S3ExportWriter:
 
     def presigned_url(self, key: str, expires_in: int) -> str:
         url: str = self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
         )
         return url

@@ -1,21 +1,17 @@
-"""Raw report objects with their versions, and the purge checkpoint: the ports the purge and the
-export need, and their S3 adapters."""
+"""Raw report objects with their versions, as the purge and the export read and change them: the port,
+its S3 adapter and its in-memory twin."""
 
 from __future__ import annotations
 
-import json
+import bisect
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from ceip.storage.read_ahead import read_ahead
-from ceip.storage.s3 import s3_client
+from ceip.storage.s3 import S3Bucket
 
-CHECKPOINT_KEY = "purge-state/checkpoint.json"
-PROGRESS_KEY = "purge-state/progress.json"
 _NULL_VERSION = "null"
 READ_WORKERS = 8
 """Concurrent GETs of the purge's read-ahead; below the shared client's pool of 10 connections."""
@@ -65,38 +61,16 @@ class ReportObjects(Protocol):
         """Delete one version for good (or the object, when unversioned)."""
 
 
-class CheckpointStore(Protocol):
-    def load(self) -> dict[str, Any] | None: ...
-    def save(self, state: dict[str, Any]) -> None: ...
-
-    def load_progress(self) -> dict[str, Any] | None:
-        """The progress record written since the last save (it names the save it extends), if any."""
-
-    def save_progress(self, progress: dict[str, Any]) -> None:
-        """A small record written before each change of an object, between full saves."""
-
-    def clear(self) -> None:
-        """Remove the checkpoint and the progress record."""
-
-
 def _version(version_id: str | None) -> str | None:
     return None if version_id in (None, _NULL_VERSION) else version_id
 
 
-class S3ReportObjects:
-    def __init__(self, bucket: str, client: Any = None) -> None:
-        self._bucket = bucket
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        return self._client or s3_client()
-
+class S3ReportObjects(S3Bucket):
     def objects(self, prefix: str, start_after: str | None) -> Iterator[StoredObject]:
         """Group ListObjectVersions (which also lists unversioned buckets) by key, in key order."""
         # The resume point is applied here rather than as KeyMarker: moto drops the first version after a
         # KeyMarker whose object was deleted (as the purge does), and listing is cheap next to reading.
-        args: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix}
+        args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         current: dict[str, Any] | None = None
         for page in self.client.get_paginator("list_object_versions").paginate(**args):
             entries = [(v, False) for v in page.get("Versions", [])]
@@ -119,7 +93,7 @@ class S3ReportObjects:
             yield _stored(current)
 
     def read(self, key: str, version: str | None = None) -> bytes:
-        args: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
+        args: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if _version(version):
             args["VersionId"] = version
         data: bytes = self.client.get_object(**args)["Body"].read()
@@ -139,10 +113,10 @@ class S3ReportObjects:
                 yield stored, bodies
 
     def replace(self, key: str, body: bytes) -> None:
-        self.client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/gzip")
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/gzip")
 
     def delete_version(self, key: str, version: str | None) -> None:
-        args: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
+        args: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if _version(version):
             args["VersionId"] = version
         self.client.delete_object(**args)
@@ -152,50 +126,49 @@ def _stored(entry: dict[str, Any]) -> StoredObject:
     return StoredObject(entry["key"], entry["latest"], tuple(entry["older"]), entry["has_current"])
 
 
-class S3Checkpoint:
-    """The purge checkpoint (request ids, machine keys, the last key done, counts) and the small progress
-    record written between its saves. No GUIDs, no report content."""
+class MemoryReportObjects:
+    """ReportObjects over a dict, unversioned (as S3ReportObjects sees a bucket without versioning).
 
-    def __init__(
-        self, bucket: str, client: Any = None, key: str = CHECKPOINT_KEY, progress_key: str = PROGRESS_KEY
-    ) -> None:
-        self._bucket = bucket
-        self._client = client
-        self._key = key
-        self._progress_key = progress_key
+    Listing walks the keys sorted at construction, skipping deleted ones, so the purge may replace and
+    delete while it lists, as it does against S3.
+    """
 
-    @property
-    def client(self) -> Any:
-        return self._client or s3_client()
+    def __init__(self, objects: dict[str, bytes]) -> None:
+        self._data = dict(objects)
+        self._keys = sorted(self._data)
+        self.replaced: set[str] = set()
+        self.deleted: set[str] = set()
 
-    def load(self) -> dict[str, Any] | None:
-        return self._get(self._key)
+    def objects(self, prefix: str, start_after: str | None) -> Iterator[StoredObject]:
+        first = bisect.bisect_right(self._keys, start_after) if start_after else 0
+        first = max(first, bisect.bisect_left(self._keys, prefix))
+        for key in self._keys[first:]:
+            if not key.startswith(prefix):
+                return
+            if key in self._data:
+                yield StoredObject(key, None, ())
 
-    def save(self, state: dict[str, Any]) -> None:
-        self._put(self._key, state)
+    def read(self, key: str, version: str | None = None) -> bytes:
+        if version is not None:
+            raise KeyError(f"unversioned store: no version {version} of {key}")
+        return self._data[key]
 
-    def load_progress(self) -> dict[str, Any] | None:
-        return self._get(self._progress_key)
+    def read_each(self, reads: Iterable[VersionsToRead]) -> Iterator[tuple[StoredObject, list[bytes]]]:
+        """In order and inline: a read here does not wait, so there is nothing to fetch ahead."""
+        for stored, versions in reads:
+            yield stored, [self.read(stored.key, version) for version in versions]
 
-    def save_progress(self, progress: dict[str, Any]) -> None:
-        self._put(self._progress_key, progress)
+    def replace(self, key: str, body: bytes) -> None:
+        if key not in self._data:
+            bisect.insort(self._keys, key)
+        self._data[key] = body
+        self.replaced.add(key)
 
-    def clear(self) -> None:
-        # The checkpoint first: a progress record without it is ignored (it names a pass that is over).
-        self.client.delete_object(Bucket=self._bucket, Key=self._key)
-        self.client.delete_object(Bucket=self._bucket, Key=self._progress_key)
+    def delete_version(self, key: str, version: str | None) -> None:
+        if version is not None:
+            raise KeyError(f"unversioned store: no version {version} of {key}")
+        self._data.pop(key, None)
+        self.deleted.add(key)
 
-    def _get(self, key: str) -> dict[str, Any] | None:
-        try:
-            body = self.client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise
-        loaded: dict[str, Any] = json.loads(body)
-        return loaded
-
-    def _put(self, key: str, record: dict[str, Any]) -> None:
-        self.client.put_object(
-            Bucket=self._bucket, Key=key, Body=json.dumps(record).encode(), ContentType="application/json"
-        )
+    def contents(self) -> dict[str, bytes]:
+        return self._data
