@@ -49,7 +49,8 @@ class _Version(argparse.Action):
             found = version("ceip")
         except PackageNotFoundError:
             found = "unknown (not installed)"
-        parser.exit(message=f"ceip {found}\n")
+        print(f"ceip {found}")
+        parser.exit()
 
 
 def _global_options() -> argparse.ArgumentParser:

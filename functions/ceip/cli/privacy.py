@@ -27,6 +27,7 @@ from ceip.privacy.settings import PrivacySettings
 from ceip.privacy.templates import Kind
 from ceip.privacy.tickets import OPEN, DenyReason, IllegalTransition, MissingReason, Status
 from ceip.privacy.wiring import build_ticket_service
+from ceip.runtime.settings import MissingSettings
 
 _FAILURES = (TicketNotFound, RequestRefused, IllegalTransition, MissingReason, ExtensionRefused, ValueError)
 
@@ -82,6 +83,8 @@ def guarded(run: Any) -> Any:
     def wrapper(args: argparse.Namespace) -> int:
         try:
             result: int = run(args)
+        except MissingSettings:
+            raise  # a ValueError too, explained by the entry point
         except _FAILURES as error:
             raise Refused(str(error)) from error
         return result

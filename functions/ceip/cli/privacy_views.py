@@ -61,7 +61,8 @@ def message_text(raw: bytes) -> str:
     body = message.get_body(("plain",))
     text = body.get_content() if body is not None else ""
     headers = [f"{name}: {message[name]}" for name in ("To", "From", "Subject") if message[name]]
-    return "\n".join([*headers, "", str(text).rstrip("\n")])
+    lines = str(text).replace("\r\n", "\n").rstrip("\n")  # SMTP's CRLF, as the terminal shows text
+    return "\n".join([*headers, "", lines])
 
 
 def list_rows(tickets: Iterable[Ticket], today: date) -> list[list[str]]:
