@@ -8,14 +8,15 @@ import io
 import json
 import subprocess
 import sys
-import urllib.request
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.local.conftest import ROOT, RunningStack
+from tests.local.test_aggregate_cli import post
 from tests.local.test_privacy_inbox import cli_json, sent_messages
 from tests.support.privacy import mail
 from tests.support.reports import make_report
@@ -24,18 +25,33 @@ pytestmark = pytest.mark.local
 PRODUCT = "contoso.cli-show-test"
 
 
-def deliver(stack: RunningStack, tmp_path: Path, body: str) -> str:
-    eml = tmp_path / f"{uuid.uuid4().hex}.eml"
-    eml.write_bytes(mail(sender="=cmd@example.org", subject="My computer", body=body))
-    ((filed,),) = [cli_json(stack, "deliver", str(eml))["filed"]]
-    return str(filed["ref"])
+Deliver = Callable[[str], str]
+
+
+@pytest.fixture
+def deliver(local_stack: RunningStack, tmp_path: Path) -> Iterator[Deliver]:
+    """Delivers a mail from a sender a spreadsheet would evaluate; closes its tickets afterwards, so the
+    stack's other tests still find their own ticket at the top of the open ones."""
+    refs: list[str] = []
+
+    def delivered(body: str) -> str:
+        eml = tmp_path / f"{uuid.uuid4().hex}.eml"
+        eml.write_bytes(mail(sender="=cmd@example.org", subject="My computer", body=body))
+        ((filed,),) = [cli_json(local_stack, "deliver", str(eml))["filed"]]
+        refs.append(str(filed["ref"]))
+        return refs[-1]
+
+    yield delivered
+    for ref in refs:
+        for state in ("withdraw", "close"):
+            local_stack.cli("privacy", "transition", ref, state, "--why", "test done")
 
 
 def test_attach_then_erase_and_a_dry_run_reply_that_sends_nothing(
-    local_stack: RunningStack, tmp_path: Path
+    local_stack: RunningStack, deliver: Deliver
 ) -> None:
     # Given a ticket without a GUID
-    ref = deliver(local_stack, tmp_path, "Please delete what you hold about my computer.")
+    ref = deliver("Please delete what you hold about my computer.")
     guid = str(uuid.uuid4())
     # When the team attaches the GUID the requester sent by phone, and files the erasure
     attached = local_stack.cli("privacy", "attach", ref, guid, "--actor", "alex")
@@ -55,9 +71,9 @@ def test_attach_then_erase_and_a_dry_run_reply_that_sends_nothing(
 
 
 def test_tickets_csv_neutralises_a_sender_a_spreadsheet_would_evaluate(
-    local_stack: RunningStack, tmp_path: Path
+    local_stack: RunningStack, deliver: Deliver
 ) -> None:
-    ref = deliver(local_stack, tmp_path, "A question about your reports.")
+    ref = deliver("A question about your reports.")
     result = local_stack.cli("privacy", "tickets-csv", "--with-personal-data")
     assert result.returncode == 0, result.stderr
     (row,) = [r for r in csv.DictReader(io.StringIO(result.stdout)) if r["ref"] == ref]
@@ -69,14 +85,7 @@ def test_aggregate_tables_and_show_print_what_was_published(local_stack: Running
     reports = [
         make_report(machine_id=str(uuid.uuid4()), product={"id": PRODUCT, "version": "1.0"}) for _ in range(3)
     ]
-    request = urllib.request.Request(
-        local_stack.url + "/v1/reports",
-        data=json.dumps({"reports": reports}).encode(),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 202
+    assert post(local_stack, reports) == 202
     assert local_stack.cli("aggregate", "build", "--date", "today").returncode == 0
     today = datetime.now(UTC).date().isoformat()
     # When an operator lists the day's tables and prints one
@@ -112,23 +121,13 @@ def test_the_stack_is_found_from_a_folder_inside_the_checkout(
     deep = checkout / "docs" / "adr"
     deep.mkdir(parents=True)
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "functions")}
+
     # When an operator runs the CLI from there, and from outside the checkout
-    inside = subprocess.run(
-        [sys.executable, "-m", "ceip.cli", "privacy", "list"],
-        cwd=deep,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    outside = subprocess.run(
-        [sys.executable, "-m", "ceip.cli", "privacy", "list"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    def ceip_from(folder: Path) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "ceip.cli", "privacy", "list"]
+        return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
+
+    inside, outside = ceip_from(deep), ceip_from(tmp_path)
     # Then inside it reaches the stack, and outside the one line names --local-state
     assert inside.returncode == 0, inside.stderr
     assert outside.returncode == 1 and "--local-state" in outside.stderr and "Traceback" not in outside.stderr
