@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "aggregate": "benchmarks.aggregate",
     "purge": "benchmarks.purge",
     "suppression": "benchmarks.suppression",
+    "cli": "benchmarks.cli",
 }
 """Benchmark name -> module; modules are imported only when they run (the ingest one sets its
 environment before importing the handler)."""

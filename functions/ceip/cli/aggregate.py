@@ -1,62 +1,26 @@
-"""`ceip aggregate`: build the prevalence tables of one UTC day, or of a range for backfills.
+"""`ceip aggregate build` (and the older `ceip aggregate --date D`): build the prevalence tables of one
+UTC day, or of a range for backfills.
 
-Runs the same service as the scheduled AggregateFunction, here in the operator's process, against the
-local stack from `make run` or AWS with the usual credentials (REPORTS_BUCKET, AGGREGATES_BUCKET).
+Runs AggregateFunction's own composition root in the operator's process, against the local stack from
+`make run` or AWS with the usual credentials (REPORTS_BUCKET, AGGREGATES_BUCKET, ...).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any, TextIO
 
 from ceip.aggregate import dates
-from ceip.aggregate.service import AggregationOptions, DayResult, aggregate_day
+from ceip.aggregate.service import DayResult
+from ceip.aggregate.settings import AggregateSettings
 from ceip.aggregate.tables import TABLES
-from ceip.cli.dates import parse_day
-from ceip.cli.environment import required
-from ceip.machines.snapshot import suppression_snapshot
+from ceip.aggregate.wiring import build_aggregation
+from ceip.cli.failures import Refused, UsageError
 from ceip.storage import aggregate_keys
-from ceip.storage.aggregate_s3 import S3AggregateStore, S3ReportSource
-
-
-def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "aggregate",
-        help="build the prevalence tables of a UTC day (or a range of days)",
-        description=__doc__,
-    )
-    parser.add_argument("--date", type=parse_day, required=True, help="YYYY-MM-DD, today or yesterday")
-    parser.add_argument("--until", type=parse_day, default=None, help="last day of a range (inclusive)")
-    parser.add_argument(
-        "--min-machines",
-        type=int,
-        default=None,
-        help="K for the partner tables (default: PARTNER_MIN_MACHINES, else 50)",
-    )
-    parser.add_argument("--json", action="store_true", help="one JSON summary per day on stdout")
-    parser.set_defaults(run=run)
-
-
-def options_from_environment(min_machines: int | None) -> AggregationOptions:
-    def number(name: str, default: int) -> int:
-        value = os.environ.get(name)
-        return int(value) if value else default
-
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    work_dir = os.environ.get("AGGREGATE_WORK_DIR")
-    return AggregationOptions(
-        min_machines=min_machines if min_machines is not None else number("PARTNER_MIN_MACHINES", 50),
-        lookback_hours=number("DEDUP_LOOKBACK_HOURS", 2),
-        memory_limit_mb=number("DUCKDB_MEMORY_LIMIT_MB", 1024),
-        threads=cpus,
-        work_dir=Path(work_dir) if work_dir else None,
-    )
 
 
 class Progress:
@@ -88,23 +52,34 @@ class Progress:
             self.stream.flush()
 
 
+def settings_for(min_machines: int | None) -> AggregateSettings:
+    """AggregateFunction's settings, with K overridden by --min-machines."""
+    settings = AggregateSettings.from_environment()
+    if min_machines is None:
+        return settings
+    if min_machines < 1:
+        raise Refused("--min-machines must be at least 1")
+    return settings.model_copy(update={"min_machines": min_machines})
+
+
 def run(args: argparse.Namespace) -> int:
-    reports_bucket = required("REPORTS_BUCKET")
-    aggregates_bucket = required("AGGREGATES_BUCKET")
+    if args.date is None:
+        raise UsageError(
+            "give --date D (and --until D2 for a range), e.g. `ceip aggregate build --date yesterday`"
+        )
     try:
         days = dates.day_range(args.date, args.until or args.date)
-        options = options_from_environment(args.min_machines)
     except ValueError as error:
-        raise SystemExit(f"ceip aggregate: {error}") from None
-    source = S3ReportSource(reports_bucket)
-    store = S3AggregateStore(aggregates_bucket)
-    suppression = suppression_snapshot(required("SUPPRESSION_TABLE"), required("MACHINE_KEY_SECRET_ID"))
+        raise Refused(f"aggregate: {error}") from None
+    settings = settings_for(args.min_machines)
+    aggregates_bucket = settings.aggregates_bucket
+    aggregation = build_aggregation(settings)
     progress = Progress(len(days), sys.stderr) if len(days) > 1 else None
     results: list[DayResult] = []
     for day in days:
         if progress:
             progress.show(f"aggregating {day.isoformat()}")
-        result = aggregate_day(day, source=source, store=store, suppression=suppression, options=options)
+        result = aggregation.run(day)
         results.append(result)
         if progress:
             progress.advance(f"done {day.isoformat()}")

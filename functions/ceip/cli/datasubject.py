@@ -1,84 +1,110 @@
-"""`ceip privacy purge|requests|erase|export`: data-subject requests, from the privacy team's side.
+"""`ceip privacy purge|requests|erase|approve-export|export`: data-subject requests, from the privacy
+team's side.
 
-Registered under `ceip privacy` next to the inbox commands.
+The rules (what a ticket's erasure files and records, when an export may go out and what its mail says)
+are ceip.privacy.data_requests'; this module builds the data-subject side from its composition roots,
+adapts it to that module's two ports (privacy and datasubject never import each other) and prints.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
-from ceip.cli import privacy
-from ceip.cli.environment import required
-from ceip.cli.privacy import actor, guarded, service
-from ceip.datasubject.erasure import file_erasure
-from ceip.datasubject.export import export_machine
+from ceip.cli.failures import Refused
+from ceip.cli.privacy import actor, guarded, print_draft, service
+from ceip.cli.tables import print_table
+from ceip.datasubject.erasure import ErasureDesk
+from ceip.datasubject.export import collect_reports, export_machine
 from ceip.datasubject.model import ErasureRequest, iso
-from ceip.datasubject.purge import Deadline, Purger
-from ceip.datasubject.purge_checkpoint import S3Checkpoint
+from ceip.datasubject.purge import Deadline
 from ceip.datasubject.request_store import RequestStore
-from ceip.machines.keyer import machine_keyer
-from ceip.machines.suppression import scan_keys
-from ceip.privacy.templates import Kind
+from ceip.datasubject.settings import DataSubjectSettings
+from ceip.datasubject.wiring import build_desk, build_purger
+from ceip.privacy.data_requests import (
+    ExportedMachine,
+    FiledErasure,
+    TicketErasure,
+    TicketExport,
+    tickets_served,
+)
+from ceip.runtime.clock import utc_now
+from ceip.runtime.settings import MissingSettings
 from ceip.storage.exports import S3ExportWriter
 from ceip.storage.report_objects import S3ReportObjects
 
-
-def add_commands(sub: Any) -> None:
-    purge = sub.add_parser(
-        "purge", help="run the purge now: erase the reports of machines with open requests"
-    )
-    purge.add_argument("--resume-only", action="store_true", help="only finish an interrupted pass")
-    purge.add_argument("--json", action="store_true")
-    purge.set_defaults(run=run_purge)
-
-    requests = sub.add_parser("requests", help="erasure requests and their receipts")
-    requests.add_argument("request_id", nargs="?", help="show one request")
-    requests.add_argument("--open", action="store_true", help="only requests not yet fulfilled")
-    requests.add_argument("--json", action="store_true")
-    requests.set_defaults(run=show_requests)
-    add_ticket_commands(sub)
-    sub.choices["export"].set_defaults(run=run_export)
+REQUEST_COLUMNS = ("REQUEST", "STATUS", "ORIGIN", "EXPECTED BY", "REMOVED", "OBJECTS", "REMAINING", "DONE")
 
 
-def run_export(args: argparse.Namespace) -> int:
-    if args.ticket:
-        done: int = guarded(lambda a: run_data_export(a, service(), actor(a)))(args)
-        return done
-    csv_done: int = privacy.run_export(args)
-    return csv_done
+# -- the data-subject side, adapted to ceip.privacy.data_requests' ports -----------------------------
+def _filed(request: ErasureRequest) -> FiledErasure:
+    receipt = request.receipt.as_dict() if request.receipt else None
+    return FiledErasure(request.request_id, request.status.value, request.expected_by, receipt)
 
 
-def _store() -> RequestStore:
-    return RequestStore(required("PRIVACY_REQUESTS_TABLE"), required("SUPPRESSION_TABLE"))
+@dataclass(frozen=True)
+class DeskFiling:
+    """ErasureFiling on the data-subject desk (the same one PrivacyRequestsFunction files with)."""
+
+    desk: ErasureDesk
+
+    def file(self, guid: str, *, origin: str) -> FiledErasure:
+        return _filed(self.desk.file(guid, now=utc_now(), origin=origin))
+
+    def find(self, request_id: str) -> FiledErasure | None:
+        found = self.desk.status(request_id)
+        return _filed(found) if found is not None else None
 
 
-def file_erasure_for(machine_id: str, origin: str) -> ErasureRequest:
-    """File (or find) the open erasure request of a machine, as the API would."""
-    key = machine_keyer(required("MACHINE_KEY_SECRET_ID")).key(machine_id)
-    return file_erasure(key, now=datetime.now(UTC), store=_store(), origin=origin)
+@dataclass(frozen=True)
+class S3MachineExport:
+    """MachineExport on the reports bucket (read) and the exports bucket (the documents and links)."""
+
+    objects: S3ReportObjects
+    writer: S3ExportWriter
+
+    def export(self, guid: str, *, reference: str) -> ExportedMachine:
+        result = export_machine(
+            guid, objects=self.objects, writer=self.writer, now=utc_now(), reference=reference
+        )
+        return ExportedMachine(guid, result.export_id, result.reports, result.url)
+
+    def count(self, guid: str) -> int:
+        return len(collect_reports(guid, self.objects)[0])
 
 
+def _settings() -> DataSubjectSettings:
+    return DataSubjectSettings.from_environment()
+
+
+def ticket_erasure() -> TicketErasure:
+    return TicketErasure(service(), DeskFiling(build_desk(_settings())))
+
+
+def ticket_export() -> TicketExport:
+    settings = _settings()
+    reports, exports = settings.reports_bucket, settings.exports_bucket
+    if not reports or not exports:
+        raise MissingSettings(
+            [n for n, v in (("REPORTS_BUCKET", reports), ("EXPORTS_BUCKET", exports)) if not v]
+        )
+    machines = S3MachineExport(S3ReportObjects(reports), S3ExportWriter(exports))
+    return TicketExport(service(), machines)
+
+
+# -- runners ---------------------------------------------------------------------------------------
 def run_purge(args: argparse.Namespace) -> int:
-    bucket = required("REPORTS_BUCKET")
-    purger = Purger(
-        objects=S3ReportObjects(bucket),
-        requests=_store(),
-        checkpoints=S3Checkpoint(bucket),
-        keyer=machine_keyer(required("MACHINE_KEY_SECRET_ID")),
-        suppressed_keys=scan_keys(required("SUPPRESSION_TABLE")),
-        now=lambda: datetime.now(UTC),
-        deadline=Deadline(None),
-    )
-    outcome = purger.run(resume_only=args.resume_only)
-    served = [r for r in (_store().get(i) for i in outcome.requests) if r is not None]
-    refs = sorted({r.origin.removeprefix("ticket:") for r in served if r.origin.startswith("ticket:")})
+    settings = _settings()
+    outcome = build_purger(settings, Deadline(None)).run(resume_only=args.resume_only)
+    desk = build_desk(settings)
+    served = [r for r in map(desk.status, outcome.requests) if r is not None]
+    refs = tickets_served(r.origin for r in served)
     if refs:
-        tickets = service()
+        erasure = ticket_erasure()
         for ref in refs:
-            link_receipts(tickets, ref)
+            erasure.link_receipts(ref)
     if args.json:
         print(
             json.dumps({"status": outcome.status, "requests": [_request_view(r) for r in served]}, indent=2)
@@ -94,25 +120,62 @@ def run_purge(args: argparse.Namespace) -> int:
 
 
 def show_requests(args: argparse.Namespace) -> int:
-    store = _store()
+    settings = _settings()
+    desk = build_desk(settings)
     if args.request_id:
-        request = store.get(args.request_id)
+        request = desk.status(args.request_id)
         if request is None:
-            print(f"no request {args.request_id}")
-            return 1
-        print(json.dumps(_request_view(request), indent=2))
+            raise Refused(f"no request {args.request_id}")
+        print(json.dumps(_request_view(request), indent=2) if args.json else request_summary(request))
         return 0
+    # The desk's port lists open requests only; the whole list is the table adapter's own reading.
+    store = RequestStore(settings.requests_table, settings.suppression_table)
     requests = store.open_requests() if args.open else store.all_requests()
     requests.sort(key=lambda r: r.received_at)
     if args.json:
         print(json.dumps([_request_view(r) for r in requests], indent=2))
-    else:
-        for request in requests:
-            print(_request_line(request))
-        print(f"{len(requests)} request(s)")
+        return 0
+    if requests:
+        print_table(REQUEST_COLUMNS, [_request_row(r) for r in requests])
+    print(f"{len(requests)} request(s)")
     return 0
 
 
+@guarded
+def run_erase(args: argparse.Namespace) -> int:
+    filed = ticket_erasure().erase(args.ref, actor=actor(args))
+    for request in filed.requests:
+        print(_filed_line(request))
+    ref = service().get(args.ref).ref
+    if filed.recorded:
+        print(
+            f"{ref}: erasure filed for {len(filed.requests)} machine(s); "
+            "the receipt is linked after the purge"
+        )
+    else:
+        print(f"{ref}: erasure already filed for {len(filed.requests)} machine(s); nothing new recorded")
+    return 0
+
+
+@guarded
+def run_approve_export(args: argparse.Namespace) -> int:
+    ticket = ticket_export().approve(args.ref, actor=actor(args), why=args.why)
+    print(f"{ticket.ref}: export approved")
+    return 0
+
+
+@guarded
+def run_export(args: argparse.Namespace) -> int:
+    export = ticket_export()
+    if args.dry_run:
+        return print_draft(export.draft(args.ref, actor=actor(args)))
+    exported = export.send(args.ref, actor=actor(args))
+    ref = export.tickets.get(args.ref).ref
+    print(f"{ref}: {sum(m.reports for m in exported)} report(s) exported and the link sent")
+    return 0
+
+
+# -- views -----------------------------------------------------------------------------------------
 def _request_view(request: ErasureRequest) -> dict[str, Any]:
     return {
         "request_id": request.request_id,
@@ -122,6 +185,41 @@ def _request_view(request: ErasureRequest) -> dict[str, Any]:
         "expected_by": iso(request.expected_by),
         "receipt": request.receipt.as_dict() if request.receipt else None,
     }
+
+
+def _request_row(request: ErasureRequest) -> list[object]:
+    r = request.receipt
+    return [
+        request.request_id,
+        request.status.value,
+        request.origin,
+        iso(request.expected_by),
+        r.reports_removed if r else "",
+        r.objects_rewritten if r else "",
+        r.verification_remaining if r else "",
+        r.completed_at if r else "",
+    ]
+
+
+def request_summary(request: ErasureRequest) -> str:
+    lines = [
+        f"{request.request_id}  {request.status.value}",
+        f"  origin:       {request.origin}",
+        f"  received:     {iso(request.received_at)}",
+        f"  expected by:  {iso(request.expected_by)}",
+    ]
+    r = request.receipt
+    if r is None:
+        lines.append("  receipt:      none yet (the purge issues it)")
+        return "\n".join(lines)
+    lines += [
+        f"  done:         {r.completed_at}",
+        f"  removed:      {r.reports_removed} report(s) from {r.objects_rewritten} object(s), "
+        f"{r.noncurrent_versions_deleted} old version(s) deleted",
+        f"  verified:     a re-scan of {r.verification_objects_scanned} object(s) found "
+        f"{r.verification_remaining} remaining",
+    ]
+    return "\n".join(lines)
 
 
 def _request_line(request: ErasureRequest) -> str:
@@ -138,115 +236,5 @@ def _request_line(request: ErasureRequest) -> str:
     return line
 
 
-# -- acting on privacy-inbox tickets --------------------------------------------------------------
-ERASURE_FILED = "erasure_filed"
-ERASURE_RECEIPT = "erasure_receipt"
-EXPORT_APPROVED = "export_approved"
-EXPORT_SENT = "export_sent"
-
-
-def add_ticket_commands(sub: Any) -> None:
-    erase = sub.add_parser("erase", help="file the erasure of a ticket's machine GUID(s); links receipts")
-    erase.add_argument("ref")
-    erase.set_defaults(run=guarded(run_erase))
-
-    approve = sub.add_parser("approve-export", help="record that a human checked the requester owns the GUID")
-    approve.add_argument("ref")
-    approve.add_argument("--why", required=True, help="how ownership of the GUID was established")
-    approve.set_defaults(run=guarded(run_approve_export))
-
-
-def link_receipts(tickets: Any, ref: str) -> list[ErasureRequest]:
-    """Record in the ticket's history every receipt of its fulfilled requests not yet recorded."""
-    history = tickets.history(ref)
-    filed = [rid for h in history if h.action == ERASURE_FILED for rid in h.details.get("request_ids", [])]
-    linked = {h.details.get("request_id") for h in history if h.action == ERASURE_RECEIPT}
-    store = _store()
-    requests = [r for r in (store.get(rid) for rid in filed) if r is not None]
-    for request in requests:
-        if request.receipt is not None and request.request_id not in linked:
-            tickets.record(
-                ref,
-                actor="system",
-                action=ERASURE_RECEIPT,
-                details={"request_id": request.request_id, **request.receipt.as_dict()},
-            )
-    return requests
-
-
-def run_erase(args: argparse.Namespace) -> int:
-    tickets = service()
-    ticket = tickets.get(args.ref)
-    if not ticket.guids:
-        raise ValueError(
-            f"{ticket.ref} carries no machine GUID: add one with `ceip privacy note` and a label"
-        )
-    link_receipts(tickets, ticket.ref)
-    filed = [file_erasure_for(guid, origin=f"ticket:{ticket.ref}") for guid in ticket.guids]
-    tickets.record(
-        ticket.ref,
-        actor=actor(args),
-        action=ERASURE_FILED,
-        details={
-            "request_ids": [r.request_id for r in filed],
-            "expected_by": iso(max(r.expected_by for r in filed)),
-        },
-    )
-    for request in filed:
-        print(_request_line(request))
-    print(f"{ticket.ref}: erasure filed for {len(filed)} machine(s); the receipt is linked after the purge")
-    return 0
-
-
-def run_approve_export(args: argparse.Namespace) -> int:
-    tickets = service()
-    ticket = tickets.get(args.ref)
-    if not ticket.guids:
-        raise ValueError(f"{ticket.ref} carries no machine GUID")
-    tickets.record(ticket.ref, actor=actor(args), action=EXPORT_APPROVED, why=args.why)
-    print(f"{ticket.ref}: export approved")
-    return 0
-
-
-def export_approved(history: list[Any]) -> bool:
-    """An approval by a person (not the system) is on record, later than any previous export."""
-    approved = False
-    for entry in history:
-        if entry.action == EXPORT_APPROVED and entry.actor != "system":
-            approved = True
-        elif entry.action == EXPORT_SENT:
-            approved = False
-    return approved
-
-
-def run_data_export(args: argparse.Namespace, tickets: Any, acting: str) -> int:
-    ticket = tickets.get(args.ticket)
-    if not ticket.guids:
-        raise ValueError(f"{ticket.ref} carries no machine GUID")
-    if not export_approved(tickets.history(ticket.ref)):
-        raise ValueError(
-            f"{ticket.ref}: no approval on record; run `ceip privacy approve-export {ticket.ref} --why ...`"
-        )
-    objects = S3ReportObjects(required("REPORTS_BUCKET"))
-    writer = S3ExportWriter(required("EXPORTS_BUCKET"))
-    results = [
-        export_machine(guid, objects=objects, writer=writer, now=datetime.now(UTC), reference=ticket.ref)
-        for guid in ticket.guids
-    ]
-    links = "\n\n".join(
-        f"Machine {guid}: {result.reports} report(s)\n{result.url}"
-        for guid, result in zip(ticket.guids, results, strict=True)
-    )
-    text = (
-        "Here is every report we hold for the machine identifier(s) you gave us, as one JSON document "
-        "per machine. Each link works for 7 days; the documents are deleted after that.\n\n" + links
-    )
-    tickets.reply(ticket.ref, Kind.ANSWER, text, actor=acting)
-    tickets.record(
-        ticket.ref,
-        actor=acting,
-        action=EXPORT_SENT,
-        details={"exports": [{"export_id": r.export_id, "reports": r.reports} for r in results]},
-    )
-    print(f"{ticket.ref}: {sum(r.reports for r in results)} report(s) exported and the link sent")
-    return 0
+def _filed_line(request: FiledErasure) -> str:
+    return f"{request.request_id}  {request.status:<11}  due {iso(request.expected_by)}"

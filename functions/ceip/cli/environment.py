@@ -6,32 +6,44 @@ import json
 import os
 from pathlib import Path
 
-DEFAULT_STATE_FILE = Path(".ceip") / "local.json"
+from ceip.cli.failures import Refused
+
+STATE_FILE = Path(".ceip") / "local.json"
 
 
-def use_local_stack_if_running(state_file: str | None) -> bool:
+def find_state_file(start: Path) -> Path | None:
+    """The first .ceip/local.json in `start` or a folder above it, as `make run` writes it at the
+    checkout's root, so the CLI finds the stack from any folder inside the checkout."""
+    for folder in (start, *start.parents):
+        candidate = folder / STATE_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def use_local_stack_if_running(state_file: str | None, cwd: Path | None = None) -> bool:
     """Adopt the local stack's endpoint and resource names unless the environment already chose AWS.
 
-    An explicit state file always wins; the default one only when AWS_ENDPOINT_URL is unset and the
-    resource variables are not set either.
+    An explicit state file always wins; the one found from the working folder only when
+    AWS_ENDPOINT_URL and REPORTS_BUCKET are unset.
     """
-    path = Path(state_file) if state_file else DEFAULT_STATE_FILE
-    if not path.is_file():
-        if state_file:
-            raise SystemExit(f"ceip: no local stack state at {path} (is `make run` running?)")
-        return False
-    if not state_file and ("AWS_ENDPOINT_URL" in os.environ or "REPORTS_BUCKET" in os.environ):
-        return False
-    state = json.loads(path.read_text(encoding="utf-8"))
+    if state_file:
+        path = Path(state_file)
+        if not path.is_file():
+            raise Refused(f"no local stack state at {path} (is `make run` running?)")
+    else:
+        if "AWS_ENDPOINT_URL" in os.environ or "REPORTS_BUCKET" in os.environ:
+            return False
+        found = find_state_file(cwd or Path.cwd())
+        if found is None:
+            return False
+        path = found
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise Refused(f"cannot read the local stack state {path}: {type(error).__name__}") from None
     override = state_file is not None
     for name, value in state.get("environment", {}).items():
         if override or name not in os.environ:
             os.environ[name] = str(value)
     return True
-
-
-def required(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise SystemExit(f"ceip: set {name} (or start the local stack with `make run`)")
-    return value

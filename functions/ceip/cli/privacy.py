@@ -1,8 +1,6 @@
-"""`ceip privacy ...`: the privacy team's inbox. Tickets are listed nearest deadline first; every change
-is recorded in the ticket's history with the actor (--actor, default $USER) and the reason given.
-
-`register` returns the `privacy` subcommands so request handlers (erasure, data export) can add
-theirs beside these.
+"""`ceip privacy ...` runners for the inbox: they parse nothing and decide nothing, they call the
+ticket service (built by PrivacyFunction's composition root) and print. The grammar is in
+ceip.cli.parser; refused operations become one line on stderr and exit status 1.
 """
 
 from __future__ import annotations
@@ -16,185 +14,49 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from ceip.cli.dates import parse_day
-from ceip.cli.environment import required
-from ceip.cli.privacy_views import LIST_COLUMNS, csv_text, list_rows, show_text, table, ticket_view
+from ceip.cli.failures import Refused, user_file_error
+from ceip.cli.parser import TRANSITION_ALIASES
+from ceip.cli.privacy_views import LIST_COLUMNS, csv_text, list_rows, message_text, show_text, ticket_view
+from ceip.cli.tables import print_table
 from ceip.privacy import worklist
 from ceip.privacy.changes import TicketNotFound
 from ceip.privacy.classify import Label
 from ceip.privacy.deadlines import ExtensionRefused, Jurisdiction, Law
-from ceip.privacy.inbox import S3RawMailStore
-from ceip.privacy.mailer import SesMailer
 from ceip.privacy.service import RequestRefused, TicketService
+from ceip.privacy.settings import PrivacySettings
 from ceip.privacy.templates import Kind
-from ceip.privacy.ticket_table import DynamoTicketStore
 from ceip.privacy.tickets import OPEN, DenyReason, IllegalTransition, MissingReason, Status
+from ceip.privacy.wiring import build_ticket_service
+from ceip.runtime.settings import MissingSettings
 
-TRANSITION_ALIASES: dict[str, Status] = {
-    "acknowledge": Status.ACKNOWLEDGED,
-    "await": Status.AWAITING_REQUESTER,
-    "start": Status.IN_PROGRESS,
-    "reopen": Status.IN_PROGRESS,
-    "fulfil": Status.FULFILLED,
-    "fulfill": Status.FULFILLED,
-    "resolve": Status.RESOLVED,
-    "deny": Status.DENIED,
-    "withdraw": Status.WITHDRAWN,
-    "close": Status.CLOSED,
-    **{status.value: status for status in Status},
-}
 _FAILURES = (TicketNotFound, RequestRefused, IllegalTransition, MissingReason, ExtensionRefused, ValueError)
 
 
-def register(commands: Any) -> Any:
-    parser = commands.add_parser("privacy", help="the privacy inbox: tickets, deadlines, replies")
-    parser.add_argument("--actor", default=None, help="who is acting, for the history (default: $USER)")
-    sub = parser.add_subparsers(dest="privacy_command", required=True, metavar="SUBCOMMAND")
-    _reading_commands(sub)
-    _change_commands(sub)
-    _intake_commands(sub)
-    return sub
-
-
-def _reading_commands(sub: Any) -> None:
-    listing = sub.add_parser("list", help="tickets, nearest deadline first (open ones by default)")
-    listing.add_argument(
-        "--status",
-        action="append",
-        choices=[*sorted(s.value for s in Status), "all", "open"],
-        help="repeatable",
-    )
-    listing.add_argument("--label", choices=[x.value for x in Label])
-    listing.add_argument("--overdue", action="store_true", help="a legal deadline has passed")
-    listing.add_argument("--due-before", type=parse_day, help="answer due on or before YYYY-MM-DD")
-    listing.add_argument("--assignee")
-    listing.add_argument("--unacknowledged", action="store_true", help="acknowledgement owed or failed")
-    listing.add_argument("--json", action="store_true")
-    listing.set_defaults(run=run_list)
-
-    show = sub.add_parser("show", help="a ticket, its history and its messages")
-    show.add_argument("ref")
-    show.add_argument("--json", action="store_true")
-    show.set_defaults(run=run_show)
-
-    export = sub.add_parser(
-        "export",
-        help="without TICKET: tickets as CSV (no personal data unless asked); with TICKET: the ticket's "
-        "machine data to the requester (after approve-export)",
-    )
-    export.add_argument("ticket", nargs="?", help="send this ticket's requester their machine's reports")
-    export.add_argument(
-        "--status", action="append", choices=[*sorted(s.value for s in Status), "all", "open"]
-    )
-    export.add_argument("--output", type=Path, help="file to write (default: stdout)")
-    export.add_argument("--with-personal-data", action="store_true", help="add sender and GUID columns")
-    export.set_defaults(run=run_export)
-
-
-def _change_commands(sub: Any) -> None:
-    assign = sub.add_parser("assign", help="give a ticket to someone (--to -, nobody)")
-    assign.add_argument("ref")
-    assign.add_argument("--to", required=True)
-    assign.add_argument("--why")
-    assign.set_defaults(run=run_assign)
-
-    label = sub.add_parser("label", help="override the labels (and/or set the jurisdiction)")
-    label.add_argument("ref")
-    label.add_argument("--set", dest="labels", help="comma-separated: " + ",".join(x.value for x in Label))
-    label.add_argument("--jurisdiction", choices=[j.value for j in Jurisdiction])
-    label.add_argument("--why", required=True)
-    label.set_defaults(run=run_label)
-
-    note = sub.add_parser("note", help="add a note to the history")
-    note.add_argument("ref")
-    note.add_argument("text")
-    note.set_defaults(run=run_note)
-
-    reply = sub.add_parser("reply", help="send a templated message to the requester by SES")
-    reply.add_argument("ref")
-    reply.add_argument(
-        "--template", choices=[Kind.ANSWER.value, Kind.NEED_INFO.value], default=Kind.ANSWER.value
-    )
-    _text_arguments(reply)
-    reply.add_argument(
-        "--then", choices=sorted(TRANSITION_ALIASES), help="then move the ticket (e.g. resolve)"
-    )
-    reply.set_defaults(run=run_reply)
-
-    extend = sub.add_parser("extend", help="extend the answer deadline, notifying the requester")
-    extend.add_argument("ref")
-    extend.add_argument("--reason", required=True, help="told to the requester")
-    extend.add_argument(
-        "--law", action="append", choices=[law.value for law in Law], help="default: all that apply"
-    )
-    extend.set_defaults(run=run_extend)
-
-    move = sub.add_parser("transition", help="change the state: resolve, deny, withdraw, close, reopen...")
-    move.add_argument("ref")
-    move.add_argument("to", choices=sorted(TRANSITION_ALIASES), metavar="STATE")
-    move.add_argument("--reason-code", choices=[r.value for r in DenyReason], help="required to deny")
-    move.add_argument("--of", dest="duplicate_of", help="the original, for duplicate")
-    move.add_argument("--why")
-    move.set_defaults(run=run_transition)
-
-    release = sub.add_parser("release", help="a quarantined (spam) or held message is genuine: triage it")
-    release.add_argument("ref")
-    release.add_argument("--why", required=True)
-    release.set_defaults(run=run_release)
-
-    ack = sub.add_parser("ack", help="send an owed or failed acknowledgement now")
-    ack.add_argument("ref")
-    ack.set_defaults(run=run_ack)
-
-
-def _intake_commands(sub: Any) -> None:
-    new = sub.add_parser("new", help="record a letter (or a message that did not come through SES)")
-    new.add_argument("--channel", choices=["postal"], default="postal")
-    new.add_argument("--received", type=parse_day, required=True, help="YYYY-MM-DD the letter arrived")
-    _text_arguments(new)
-    new.add_argument("--subject", default="")
-    new.add_argument("--sender", help="postal address of the sender")
-    new.add_argument("--email", help="e-mail address given in the letter (the acknowledgement goes there)")
-    new.add_argument("--language", choices=["en", "de", "fr", "es"])
-    new.add_argument(
-        "--jurisdiction", choices=[j.value for j in Jurisdiction], default=Jurisdiction.UNKNOWN.value
-    )
-    new.add_argument("--json", action="store_true")
-    new.set_defaults(run=run_new)
-
-    deliver = sub.add_parser("deliver", help="local stack: deliver an .eml file as if SES had received it")
-    deliver.add_argument("file", type=Path)
-    deliver.add_argument("--spam", default="PASS", choices=["PASS", "FAIL", "GRAY", "PROCESSING_FAILED"])
-    deliver.add_argument("--virus", default="PASS", choices=["PASS", "FAIL", "GRAY", "PROCESSING_FAILED"])
-    deliver.add_argument("--source", help="envelope sender (default: the Return-Path or From header)")
-    deliver.add_argument("--json", action="store_true")
-    deliver.set_defaults(run=run_deliver)
-
-
-def _text_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--text")
-    group.add_argument("--file", type=Path, help="read the text from a file (- for stdin)")
+def read_user_file(path: str) -> bytes:
+    """A file named on the command line; one line naming it when it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise user_file_error(path, error) from None
 
 
 def _text(args: argparse.Namespace) -> str:
-    if args.file is not None:
-        return sys.stdin.read() if str(args.file) == "-" else args.file.read_text(encoding="utf-8")
-    return str(args.text or "")
+    if args.file is None:
+        return str(args.text or "")
+    if args.file == "-":
+        return sys.stdin.read()
+    try:
+        return read_user_file(args.file).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise user_file_error(args.file, error) from None
 
 
 def service() -> TicketService:
-    return TicketService(
-        store=DynamoTicketStore(required("TICKETS_TABLE")),
-        mailer=SesMailer(),
-        inbox=S3RawMailStore(required("INBOX_BUCKET")),
-        mail_from=required("PRIVACY_MAIL_FROM"),
-        internal_target_days=int(os.environ.get("PRIVACY_INTERNAL_TARGET_DAYS") or 7),
-    )
+    return build_ticket_service(PrivacySettings.from_environment())
 
 
 def actor(args: argparse.Namespace) -> str:
-    if args.actor:
+    if getattr(args, "actor", None):
         return str(args.actor)
     try:
         return os.environ.get("USER") or getpass.getuser()
@@ -221,9 +83,10 @@ def guarded(run: Any) -> Any:
     def wrapper(args: argparse.Namespace) -> int:
         try:
             result: int = run(args)
+        except MissingSettings:
+            raise  # a ValueError too, explained by the entry point
         except _FAILURES as error:
-            print(f"ceip: {error}", file=sys.stderr)
-            return 1
+            raise Refused(str(error)) from error
         return result
 
     return wrapper
@@ -244,7 +107,10 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([ticket_view(t, today()) for t in found], indent=2))
         return 0
-    print(table(list_rows(found, today()), LIST_COLUMNS) if found else "no tickets")
+    if found:
+        print_table(LIST_COLUMNS, list_rows(found, today()))
+    else:
+        print("no tickets")
     return 0
 
 
@@ -310,17 +176,31 @@ def run_note(args: argparse.Namespace) -> int:
     return _done(service().note(args.ref, args.text, actor=actor(args)), "note added")
 
 
+def print_draft(raw: bytes | None, instead: str = "") -> int:
+    """A dry run's answer: the message exactly as it would go out, and that nothing was sent."""
+    print(message_text(raw) if raw is not None else instead)
+    print("(dry run: nothing sent, nothing recorded)", file=sys.stderr)
+    return 0
+
+
 @guarded
 def run_reply(args: argparse.Namespace) -> int:
     then = TRANSITION_ALIASES[args.then] if args.then else None
-    ticket = service().reply(args.ref, Kind(args.template), _text(args), actor=actor(args), then=then)
+    tickets, kind, text = service(), Kind(args.template), _text(args)
+    if args.dry_run:
+        return print_draft(tickets.draft_reply(args.ref, kind, text, actor=actor(args), then=then))
+    ticket = tickets.reply(args.ref, kind, text, actor=actor(args), then=then)
     return _done(ticket, f"{args.template} sent")
 
 
 @guarded
 def run_extend(args: argparse.Namespace) -> int:
     laws = [Law(x) for x in args.law or []]
-    ticket = service().extend(args.ref, args.reason, actor=actor(args), laws=laws)
+    tickets = service()
+    if args.dry_run:
+        draft = tickets.draft_extension(args.ref, args.reason, actor=actor(args), laws=laws)
+        return print_draft(draft, instead="the requester gave no e-mail address: the notice goes by post")
+    ticket = tickets.extend(args.ref, args.reason, actor=actor(args), laws=laws)
     return _done(ticket, f"answer now due {ticket.deadlines.answer_due.isoformat()}, requester notified")
 
 
@@ -346,6 +226,8 @@ def run_release(args: argparse.Namespace) -> int:
 
 @guarded
 def run_ack(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        return print_draft(service().draft_acknowledgement(args.ref))
     ticket = service().acknowledge(args.ref, actor=actor(args))
     return _done(ticket, f"acknowledgement {ticket.acknowledgement.state.value}")
 
@@ -373,13 +255,27 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 @guarded
-def run_export(args: argparse.Namespace) -> int:
-    """The tickets CSV; with a ticket, ceip.cli.datasubject takes the command over (a person's data)."""
+def run_attach(args: argparse.Namespace) -> int:
+    ticket = service().attach(args.ref, args.guids, actor=actor(args))
+    return _done(ticket, f"{len(ticket.guids)} machine GUID(s) on the ticket")
+
+
+@guarded
+def run_detach(args: argparse.Namespace) -> int:
+    ticket = service().detach(args.ref, args.guids, actor=actor(args))
+    return _done(ticket, f"{len(ticket.guids)} machine GUID(s) on the ticket")
+
+
+@guarded
+def run_tickets_csv(args: argparse.Namespace) -> int:
     chosen = statuses(args.status or ["all"])
     tickets = worklist.select(service().tickets(sorted(chosen)), worklist.Filters(statuses=chosen), today())
     text = csv_text(tickets, personal=args.with_personal_data)
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise Refused(f"cannot write {args.output}: {error.strerror or type(error).__name__}") from None
         print(f"{len(tickets)} tickets written to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -390,11 +286,12 @@ def run_export(args: argparse.Namespace) -> int:
 def run_deliver(args: argparse.Namespace) -> int:
     from ceip.cli.privacy_deliver import deliver  # noqa: PLC0415 - loads the Lambda handler: only here
 
-    result = deliver(args.file.read_bytes(), spam=args.spam, virus=args.virus, source=args.source)
+    raw = read_user_file(args.file)
+    result = deliver(raw, spam=args.spam, virus=args.virus, source=args.source)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     for filed in result["filed"]:
         ses_id = result["ses_message_id"]
-        print(f"delivered {args.file.name} (SES message {ses_id}): {filed['ref']} {filed['outcome']}")
+        print(f"delivered {Path(args.file).name} (SES message {ses_id}): {filed['ref']} {filed['outcome']}")
     return 0

@@ -1,13 +1,16 @@
-"""How `ceip privacy` shows tickets: aligned tables for people, JSON and CSV for scripts."""
+"""How `ceip privacy` shows tickets: tables and text for people, JSON and CSV for scripts."""
 
 from __future__ import annotations
 
 import csv
+import email
 import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from email import policy
 from typing import Any
 
+from ceip.cli.tables import spreadsheet_safe
 from ceip.privacy import worklist
 from ceip.privacy.service import ThreadMessage
 from ceip.privacy.tickets import HistoryEntry, Ticket
@@ -52,13 +55,14 @@ def flags(ticket: Ticket, today: date) -> str:
     return ",".join(found)
 
 
-def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
-    widths = [max(len(str(v)) for v in column) for column in zip(headers, *rows, strict=False)]
-    lines = [
-        "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=False)).rstrip()
-        for row in [headers, *rows]
-    ]
-    return "\n".join(lines)
+def message_text(raw: bytes) -> str:
+    """A message as a person reads it: To, From, Subject, then the text body."""
+    message = email.message_from_bytes(raw, policy=policy.default)
+    body = message.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
+    headers = [f"{name}: {message[name]}" for name in ("To", "From", "Subject") if message[name]]
+    lines = str(text).replace("\r\n", "\n").rstrip("\n")  # SMTP's CRLF, as the terminal shows text
+    return "\n".join([*headers, "", lines])
 
 
 def list_rows(tickets: Iterable[Ticket], today: date) -> list[list[str]]:
@@ -129,7 +133,7 @@ def show_text(
             head += f"  automatic: {record.automatic}"
         lines.append(head)
         if message.mail is None:
-            lines.append("      (no stored text: sent by template, or deleted after retention)")
+            lines.append("      (no text: deleted after retention)")
             continue
         lines.append(f"      Subject: {message.mail.subject}")
         lines += [f"      {line}" for line in message.mail.text.splitlines()] or ["      (empty)"]
@@ -169,7 +173,7 @@ def csv_text(tickets: Iterable[Ticket], *, personal: bool) -> str:
         if personal:
             row["sender"] = t.sender or ""
             row["guids"] = ";".join(t.guids)
-        writer.writerow(row)
+        writer.writerow({name: spreadsheet_safe(value) for name, value in row.items()})
     return buffer.getvalue()
 
 

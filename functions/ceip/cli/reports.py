@@ -1,29 +1,17 @@
-"""`ceip reports list`: what the ingest function stored for a day."""
+"""`ceip reports list`: what the ingest function stored for a day (the grammar is in ceip.cli.parser)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
-from ceip.cli.dates import parse_day
-from ceip.cli.environment import required
+from ceip.cli.settings import StoredReports
 from ceip.storage import keys, report_codec
 from ceip.storage.s3 import s3_client
 
 
-def register(commands: Any) -> None:
-    parser = commands.add_parser("reports", help="inspect stored raw reports")
-    sub = parser.add_subparsers(dest="reports_command", required=True, metavar="SUBCOMMAND")
-    listing = sub.add_parser("list", help="list the report objects of one UTC day")
-    listing.add_argument("--date", type=parse_day, default="today", help="YYYY-MM-DD, today or yesterday")
-    listing.add_argument("--json", action="store_true", help="one JSON object per stored object")
-    listing.add_argument("--show", action="store_true", help="also print every stored report line")
-    listing.set_defaults(run=list_reports)
-
-
 def list_reports(args: argparse.Namespace) -> int:
-    bucket = required("REPORTS_BUCKET")
+    bucket = StoredReports.from_environment().reports_bucket
     client = s3_client()
     prefix = keys.report_day_prefix(args.date)
     total_objects = total_reports = 0

@@ -10,7 +10,7 @@ if recording a sent acknowledgement fails, the retry sends it again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from ceip.privacy import outbound, templates
 from ceip.privacy.changes import apply_change, load
@@ -58,19 +58,8 @@ def acknowledge(
     ticket = load(store, ref)
     if not needs_acknowledgement(ticket) or ticket.sender is None:
         return ticket
-    rendered = templates.render(
-        templates.Kind.ACKNOWLEDGEMENT, ticket.language, ref=ref, due=ticket.deadlines.answer_due
-    )
     sent_at = now()
-    raw = outbound.compose(
-        rendered,
-        ref=ref,
-        mail_from=mail_from,
-        to=ticket.sender,
-        at=sent_at,
-        in_reply_to=first_message_id(ticket),
-        automatic=True,
-    )
+    rendered, raw = compose_acknowledgement(ticket, mail_from=mail_from, at=sent_at)
     try:
         ses_id = mailer.send(raw, source=mail_from, destination=ticket.sender)
     except MailerUnavailable as error:
@@ -79,6 +68,36 @@ def acknowledge(
     return apply_change(
         store, ref, lambda t: _sent(t, sent_at, actor, ses_id, rendered.language), message_ids=[ses_id]
     )
+
+
+def compose_acknowledgement(
+    ticket: Ticket,
+    *,
+    mail_from: str,
+    at: datetime,
+    due: date | None = None,
+    language: str | None = None,
+) -> tuple[templates.Rendered, bytes]:
+    """The acknowledgement of `ticket` as sent at `at` (the answer date and language of that moment when
+    given, else today's); `ceip privacy ack --dry-run` and `show` render it with the same code."""
+    if ticket.sender is None:
+        raise ValueError(f"{ticket.ref} has no sender address")
+    rendered = templates.render(
+        templates.Kind.ACKNOWLEDGEMENT,
+        language or ticket.language,
+        ref=ticket.ref,
+        due=due or ticket.deadlines.answer_due,
+    )
+    raw = outbound.compose(
+        rendered,
+        ref=ticket.ref,
+        mail_from=mail_from,
+        to=ticket.sender,
+        at=at,
+        in_reply_to=first_message_id(ticket),
+        automatic=True,
+    )
+    return rendered, raw
 
 
 def _failed(ticket: Ticket, at: datetime, actor: str, error: str) -> tuple[Ticket, list[HistoryEntry]] | None:

@@ -14,8 +14,9 @@ from email import policy
 from email.message import EmailMessage
 from typing import Any
 
+from ceip.machines.machine_key import canonical_guid
 from ceip.privacy import classify, deadlines, outbound, templates
-from ceip.privacy.acknowledge import acknowledge, needs_acknowledgement
+from ceip.privacy.acknowledge import acknowledge, compose_acknowledgement, needs_acknowledgement
 from ceip.privacy.changes import Change, apply_change, load
 from ceip.privacy.deadlines import Jurisdiction, Law
 from ceip.privacy.inbox import RawMailStore
@@ -41,6 +42,8 @@ from ceip.privacy.tickets import (
 from ceip.storage.inbox_keys import postal_key, sent_key
 
 MAX_REF_ATTEMPTS = 8
+GUIDS_ATTACHED = "guids_attached"
+GUIDS_DETACHED = "guids_detached"
 EMAIL = r"^[^@\s<>\"(),;:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
 
 
@@ -79,12 +82,39 @@ class TicketService:
         return list(self.store.by_status(statuses))
 
     def thread(self, ref: str) -> list[ThreadMessage]:
-        """The ticket's messages with their text, read back from the inbox bucket."""
+        """The ticket's messages with their text, read back from the inbox bucket; acknowledgements,
+        which keep no copy, rendered again from their template as they were sent."""
+        ticket = self.get(ref)
+        history: list[HistoryEntry] | None = None
         messages = []
-        for record in self.get(ref).messages:
+        for record in ticket.messages:
             raw = self.inbox.get(record.key) if record.key else None
+            if raw is None and record.direction == "out" and record.kind == templates.Kind.ACKNOWLEDGEMENT:
+                history = self.history(ticket.ref) if history is None else history
+                raw = self._acknowledgement_as_sent(ticket, record, history)
             messages.append(ThreadMessage(record, parse(raw) if raw is not None else None))
         return messages
+
+    def _acknowledgement_as_sent(
+        self, ticket: Ticket, record: MessageRecord, history: Sequence[HistoryEntry]
+    ) -> bytes | None:
+        if ticket.sender is None or ticket.redacted_at is not None:
+            return None
+        sent = next(
+            (
+                h
+                for h in history
+                if h.action == "acknowledgement_sent"
+                and h.details.get("ses_message_id") == record.ses_message_id
+            ),
+            None,
+        )
+        details = sent.details if sent else {}
+        due = date.fromisoformat(details["answer_due"]) if details.get("answer_due") else None
+        _, raw = compose_acknowledgement(
+            ticket, mail_from=self.mail_from, at=record.at, due=due, language=details.get("language")
+        )
+        return raw
 
     # -- generic changes (also the API of other request handlers) --------------------------------
     def record(
@@ -192,6 +222,39 @@ class TicketService:
         _require(text, "the note's text")
         return self.record(ref, actor=actor, action="note", why=text.strip())
 
+    def attach(self, ref: str, guids: Sequence[str], *, actor: str) -> Ticket:
+        """Record machine GUIDs the requester gave later (a reply, a phone call); the history counts them,
+        it never holds them. GUIDs already on the ticket change nothing."""
+        _require(actor, "an actor")
+        chosen = _canonical_guids(guids)
+        at = self.clock()
+
+        def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]] | None:
+            if ticket.redacted_at is not None:
+                raise RequestRefused(f"{ticket.ref} is redacted: nothing can be attached")
+            added = tuple(g for g in chosen if g not in ticket.guids)
+            if not added:
+                return None
+            updated = changed(ticket, at, guids=(*ticket.guids, *added))
+            return updated, [entry(at, actor, GUIDS_ATTACHED, guids_added=len(added))]
+
+        return self._change(ref, change)
+
+    def detach(self, ref: str, guids: Sequence[str], *, actor: str) -> Ticket:
+        """Remove GUIDs recorded by mistake; GUIDs not on the ticket change nothing."""
+        _require(actor, "an actor")
+        chosen = set(_canonical_guids(guids))
+        at = self.clock()
+
+        def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]] | None:
+            kept = tuple(g for g in ticket.guids if g not in chosen)
+            if len(kept) == len(ticket.guids):
+                return None
+            updated = changed(ticket, at, guids=kept)
+            return updated, [entry(at, actor, GUIDS_DETACHED, guids_removed=len(ticket.guids) - len(kept))]
+
+        return self._change(ref, change)
+
     def reply(
         self,
         ref: str,
@@ -202,25 +265,10 @@ class TicketService:
         then: Status | None = None,
     ) -> Ticket:
         """Send a templated message to the requester by SES and record it (and `then` a transition)."""
-        _require(actor, "an actor")
         if kind is templates.Kind.ACKNOWLEDGEMENT:
+            _require(actor, "an actor")
             return self.acknowledge(ref, actor=actor)
-        if kind is not templates.Kind.EXTENSION:
-            _require(text, "the text of the reply")
-        ticket = self.get(ref)
-        if (
-            then is None
-            and kind is templates.Kind.NEED_INFO
-            and ticket.status is not Status.AWAITING_REQUESTER
-        ):
-            then = Status.AWAITING_REQUESTER
-        if then is not None and then is not ticket.status:
-            transition(
-                ticket, then, actor=actor, at=self.clock()
-            )  # IllegalTransition before anything is sent
-        rendered = templates.render(
-            kind, ticket.language, ref=ticket.ref, due=ticket.deadlines.answer_due, text=text
-        )
+        ticket, rendered, then = self._planned_reply(ref, kind, text, actor=actor, then=then)
         record, ses_id = self._send(ticket, rendered, kind)
         at = record.at
 
@@ -243,40 +291,49 @@ class TicketService:
 
         return self._change(ticket.ref, change, message_ids=[ses_id])
 
+    def draft_reply(
+        self, ref: str, kind: templates.Kind, text: str, *, actor: str, then: Status | None = None
+    ) -> bytes:
+        """The message `reply` would send, after the same checks; sends and records nothing."""
+        if kind is templates.Kind.ACKNOWLEDGEMENT:
+            return self.draft_acknowledgement(ref)
+        ticket, rendered, _ = self._planned_reply(ref, kind, text, actor=actor, then=then)
+        raw, _ = self._compose(ticket, rendered)
+        return raw
+
+    def _planned_reply(
+        self, ref: str, kind: templates.Kind, text: str, *, actor: str, then: Status | None
+    ) -> tuple[Ticket, templates.Rendered, Status | None]:
+        _require(actor, "an actor")
+        if kind is not templates.Kind.EXTENSION:
+            _require(text, "the text of the reply")
+        ticket = self.get(ref)
+        if (
+            then is None
+            and kind is templates.Kind.NEED_INFO
+            and ticket.status is not Status.AWAITING_REQUESTER
+        ):
+            then = Status.AWAITING_REQUESTER
+        if then is not None and then is not ticket.status:
+            transition(
+                ticket, then, actor=actor, at=self.clock()
+            )  # IllegalTransition before anything is sent
+        rendered = templates.render(
+            kind, ticket.language, ref=ticket.ref, due=ticket.deadlines.answer_due, text=text
+        )
+        return ticket, rendered, then
+
     def extend(self, ref: str, reason: str, *, actor: str, laws: Sequence[Law] = ()) -> Ticket:
         """Extend the answer deadline (GDPR by two months, CCPA once by 45 days) and notify the requester.
 
         The notice, with the reason, must go out within the first period; for letters the team sends it
         by post the same day (the history records which)."""
-        _require(actor, "an actor")
-        _require(reason, "a reason (--reason)")
-        ticket = self.get(ref)
-        today = self.clock().astimezone(UTC).date()
-        applicable = deadlines.LAWS_BY_JURISDICTION[ticket.jurisdiction]
-        chosen = tuple(laws) or tuple(law for law in applicable if law not in ticket.extended)
-        if not chosen:
-            raise RequestRefused(f"{ticket.ref}: every applicable deadline is already extended")
-        for law in chosen:
-            deadlines.check_extension(
-                law,
-                received_at=ticket.received_at,
-                jurisdiction=ticket.jurisdiction,
-                extended=frozenset(ticket.extended),
-                today=today,
-            )
-        extended = frozenset((*ticket.extended, *chosen))
-        computed = self._deadlines(ticket.received_at, ticket.jurisdiction, extended)
+        ticket, chosen, extended, computed = self._planned_extension(ref, reason, actor=actor, laws=laws)
         notice: str
         message_ids: list[str] = []
         records: tuple[MessageRecord, ...] = ()
         if ticket.sender_is_email and ticket.sender:
-            rendered = templates.render(
-                templates.Kind.EXTENSION,
-                ticket.language,
-                ref=ticket.ref,
-                due=computed.answer_due,
-                text=reason,
-            )
+            rendered = self._extension_notice(ticket, computed, reason)
             record, ses_id = self._send(ticket, rendered, templates.Kind.EXTENSION)
             notice, message_ids, records = f"e-mail {ses_id}", [ses_id], (record,)
         else:
@@ -300,17 +357,65 @@ class TicketService:
 
         return self._change(ticket.ref, change, message_ids=message_ids)
 
+    def draft_extension(self, ref: str, reason: str, *, actor: str, laws: Sequence[Law] = ()) -> bytes | None:
+        """The notice `extend` would e-mail (None when it goes by post); sends and records nothing."""
+        ticket, _, _, computed = self._planned_extension(ref, reason, actor=actor, laws=laws)
+        if not (ticket.sender_is_email and ticket.sender):
+            return None
+        raw, _ = self._compose(ticket, self._extension_notice(ticket, computed, reason))
+        return raw
+
+    def _extension_notice(
+        self, ticket: Ticket, computed: deadlines.Deadlines, reason: str
+    ) -> templates.Rendered:
+        return templates.render(
+            templates.Kind.EXTENSION, ticket.language, ref=ticket.ref, due=computed.answer_due, text=reason
+        )
+
+    def _planned_extension(
+        self, ref: str, reason: str, *, actor: str, laws: Sequence[Law]
+    ) -> tuple[Ticket, tuple[Law, ...], frozenset[Law], deadlines.Deadlines]:
+        _require(actor, "an actor")
+        _require(reason, "a reason (--reason)")
+        ticket = self.get(ref)
+        today = self.clock().astimezone(UTC).date()
+        applicable = deadlines.LAWS_BY_JURISDICTION[ticket.jurisdiction]
+        chosen = tuple(laws) or tuple(law for law in applicable if law not in ticket.extended)
+        if not chosen:
+            raise RequestRefused(f"{ticket.ref}: every applicable deadline is already extended")
+        for law in chosen:
+            deadlines.check_extension(
+                law,
+                received_at=ticket.received_at,
+                jurisdiction=ticket.jurisdiction,
+                extended=frozenset(ticket.extended),
+                today=today,
+            )
+        extended = frozenset((*ticket.extended, *chosen))
+        computed = self._deadlines(ticket.received_at, ticket.jurisdiction, extended)
+        return ticket, chosen, extended, computed
+
     def acknowledge(self, ref: str, *, actor: str = SYSTEM) -> Ticket:
         """Send a pending or failed acknowledgement now."""
+        ticket = self._owing_acknowledgement(ref)
+        return acknowledge(
+            self.store, ticket.ref, mailer=self.mailer, mail_from=self.mail_from, now=self.clock, actor=actor
+        )
+
+    def draft_acknowledgement(self, ref: str) -> bytes:
+        """The acknowledgement `acknowledge` would send now; sends and records nothing."""
+        ticket = self._owing_acknowledgement(ref)
+        _, raw = compose_acknowledgement(ticket, mail_from=self.mail_from, at=self.clock())
+        return raw
+
+    def _owing_acknowledgement(self, ref: str) -> Ticket:
         ticket = self.get(ref)
         if not needs_acknowledgement(ticket):
             raise RequestRefused(
                 f"{ticket.ref} needs no acknowledgement by e-mail "
                 f"(status {ticket.status.value}, acknowledgement {ticket.acknowledgement.state.value})"
             )
-        return acknowledge(
-            self.store, ticket.ref, mailer=self.mailer, mail_from=self.mail_from, now=self.clock, actor=actor
-        )
+        return ticket
 
     def release(self, ref: str, *, actor: str, why: str) -> Ticket:
         """A human decides a quarantined (spam) or held (gray verdict) message is genuine: triage it and
@@ -431,6 +536,22 @@ class TicketService:
         self, ticket: Ticket, rendered: templates.Rendered, kind: templates.Kind
     ) -> tuple[MessageRecord, str]:
         """Send a message of the team to the requester; keep a copy beside the thread."""
+        raw, at = self._compose(ticket, rendered)
+        assert ticket.sender is not None  # _compose refused a ticket without one
+        key = sent_key(uuid.uuid4().hex)
+        self.inbox.put(key, raw)
+        try:
+            ses_id = self.mailer.send(raw, source=self.mail_from, destination=ticket.sender)
+        except MailerUnavailable as error:
+            self.inbox.delete(key)
+            raise RequestRefused(
+                f"{ticket.ref}: SES did not send the message ({error}); nothing was recorded"
+            ) from error
+        record = MessageRecord(direction="out", kind=kind.value, at=at, key=key, ses_message_id=ses_id)
+        return record, ses_id
+
+    def _compose(self, ticket: Ticket, rendered: templates.Rendered) -> tuple[bytes, datetime]:
+        """The MIME message to the requester, as sent now (and as a dry run shows it)."""
         if ticket.redacted_at is not None or not ticket.sender:
             raise RequestRefused(f"{ticket.ref} has no sender address any more")
         if not ticket.sender_is_email:
@@ -449,22 +570,25 @@ class TicketService:
             at=at,
             in_reply_to=in_reply_to,
         )
-        key = sent_key(uuid.uuid4().hex)
-        self.inbox.put(key, raw)
-        try:
-            ses_id = self.mailer.send(raw, source=self.mail_from, destination=ticket.sender)
-        except MailerUnavailable as error:
-            self.inbox.delete(key)
-            raise RequestRefused(
-                f"{ticket.ref}: SES did not send the message ({error}); nothing was recorded"
-            ) from error
-        record = MessageRecord(direction="out", kind=kind.value, at=at, key=key, ses_message_id=ses_id)
-        return record, ses_id
+        return raw, at
 
 
 def _require(value: str | None, what: str) -> None:
     if value is None or not value.strip():
         raise RequestRefused(f"{what} is required")
+
+
+def _canonical_guids(guids: Sequence[str]) -> tuple[str, ...]:
+    if not guids:
+        raise RequestRefused("give at least one machine GUID")
+    chosen = []
+    for guid in guids:
+        try:
+            chosen.append(canonical_guid(guid))
+        except ValueError:
+            shown = guid if len(guid) <= 40 else guid[:37] + "..."
+            raise RequestRefused(f"not a machine GUID: {shown!r}") from None
+    return tuple(dict.fromkeys(chosen))
 
 
 def _is_email(value: str) -> bool:

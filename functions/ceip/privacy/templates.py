@@ -138,3 +138,13 @@ def render(kind: Kind, lang: str | None, *, ref: str, due: date | None = None, t
         body=f"{body}\n\n{_SIGNATURE[chosen]}\n",
         language=chosen,
     )
+
+
+def export_text(machines: list[tuple[str, int, str]]) -> str:
+    """The text of the answer that carries a person's export: (GUID, reports, link) per machine. It goes
+    out as an ANSWER, so the greeting and signature are the requester's language's."""
+    links = "\n\n".join(f"Machine {guid}: {reports} report(s)\n{url}" for guid, reports, url in machines)
+    return (
+        "Here is every report we hold for the machine identifier(s) you gave us, as one JSON document "
+        "per machine. Each link works for 7 days; the documents are deleted after that.\n\n" + links
+    )

@@ -35,5 +35,8 @@ class Settings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as error:
             variables = cls.variables()
-            names = sorted({variables[str(e["loc"][0])] for e in error.errors() if e["loc"]})
+            # A missing field is reported by its alias (the variable), an invalid one by either name.
+            names = sorted(
+                {variables.get(str(e["loc"][0]), str(e["loc"][0])) for e in error.errors() if e["loc"]}
+            )
             raise MissingSettings(names) from None

@@ -1,0 +1,135 @@
+"""`ceip privacy attach|detach|erase|export --dry-run|reply --dry-run|ack --dry-run|show|requests`
+in-process against moto: GUIDs given later, one history entry per idempotent command, previews that
+send nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from ceip.cli import main
+from ceip.privacy.ticket_table import DynamoTicketStore
+from tests.conftest import TICKETS_TABLE, create_api_resources
+from tests.functional.test_privacy_cli import receive
+from tests.support.privacy import PrivacyAws, mail
+
+GUID = "0f6e2d4c-1b3a-4c5d-8e7f-9a0b1c2d3e4f"
+EXPORTS_BUCKET = "ceip-test-exports"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["privacy", *args, "--actor", "ana"])  # the global option after the subcommand
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def actions(ref: str) -> list[str]:
+    return [e.action for e in DynamoTicketStore(TICKETS_TABLE).history(ref)]
+
+
+@pytest.fixture
+def question(privacy_aws: PrivacyAws, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A ticket without a GUID, with the data-subject side and an exports bucket beside it."""
+    create_api_resources()
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=EXPORTS_BUCKET)
+    monkeypatch.setenv("EXPORTS_BUCKET", EXPORTS_BUCKET)
+    ref = receive(privacy_aws, mail(subject="My data", body="Please delete everything about my computer."))
+    capsys.readouterr()
+    return ref
+
+
+def test_erase_names_attach_and_works_once_a_guid_is_attached(question: str, capsys: Any) -> None:
+    # Given a ticket whose GUID came later
+    code, _, err = run(capsys, "erase", question)
+    assert (code, err.count("\n")) == (1, 1)
+    assert f"ceip privacy attach {question} GUID" in err
+    # When the team attaches it (upper-case, as a person types it), twice
+    assert run(capsys, "attach", question, GUID.upper())[0] == 0
+    assert run(capsys, "attach", question, GUID)[0] == 0
+    # Then the ticket has it once, the history says so once and never holds the GUID
+    history = DynamoTicketStore(TICKETS_TABLE).history(question)
+    assert actions(question).count("guids_attached") == 1
+    assert GUID not in json.dumps([h.model_dump(mode="json") for h in history])
+    assert DynamoTicketStore(TICKETS_TABLE).get(question).guids == (GUID,)  # type: ignore[union-attr]
+    # And erase files one request, and a second erase records nothing new
+    code, out, _ = run(capsys, "erase", question)
+    assert code == 0 and "erasure filed for 1 machine(s)" in out
+    code, out, _ = run(capsys, "erase", question)
+    assert code == 0 and "nothing new recorded" in out
+    assert actions(question).count("erasure_filed") == 1
+
+
+def test_attach_refuses_what_is_not_a_guid_and_detach_removes(question: str, capsys: Any) -> None:
+    code, out, err = run(capsys, "attach", question, "not-a-guid")
+    assert (code, out) == (1, "")
+    assert err == "ceip: not a machine GUID: 'not-a-guid'\n"
+    assert "guids_attached" not in actions(question)
+    run(capsys, "attach", question, GUID)
+    assert run(capsys, "detach", question, GUID)[0] == 0
+    assert run(capsys, "detach", question, GUID)[0] == 0  # nothing left to remove: no entry
+    assert DynamoTicketStore(TICKETS_TABLE).get(question).guids == ()  # type: ignore[union-attr]
+    assert actions(question).count("guids_detached") == 1
+
+
+def test_dry_runs_print_the_message_and_send_and_record_nothing(
+    question: str, privacy_aws: PrivacyAws, capsys: Any
+) -> None:
+    # Given an approved export and the history as it stands
+    run(capsys, "attach", question, GUID)
+    run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")
+    before, sent_before = actions(question), len(privacy_aws.sent())
+    # When the team previews a reply, an extension and the export
+    code, reply, err = run(
+        capsys, "reply", question, "--template", "need-info", "--text", "Which version?", "--dry-run"
+    )
+    assert code == 0 and "nothing sent" in err
+    code, extension, _ = run(capsys, "extend", question, "--reason", "Archives take time.", "--dry-run")
+    assert code == 0
+    code, export, _ = run(capsys, "export", question, "--dry-run")
+    assert code == 0
+    # Then each is the message as it would go out: headers and text
+    assert reply.startswith("To: jane.doe@example.net\nFrom: CEIP Privacy <")
+    assert f"Subject: [{question}] We need more information" in reply and "Which version?" in reply
+    assert "Archives take time." in extension and "Subject: [" in extension
+    assert f"Machine {GUID}: 0 report(s)" in export and "<link made when the export is sent>" in export
+    # And nothing was sent, written or recorded
+    assert len(privacy_aws.sent()) == sent_before
+    assert actions(question) == before
+    objects = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket=EXPORTS_BUCKET)
+    assert objects.get("KeyCount", 0) == 0
+
+
+def test_ack_dry_run_and_show_print_the_acknowledgement_text(privacy_aws: PrivacyAws, capsys: Any) -> None:
+    # Given a held message (acknowledgement owed) and an acknowledged one
+    held = receive(privacy_aws, mail(), spam="GRAY")
+    acknowledged = receive(privacy_aws, mail(subject="Access", body="Send me my data."))
+    capsys.readouterr()
+    # When the team previews the owed acknowledgement... (release first: held mail is never acknowledged)
+    assert run(capsys, "release", held, "--why", "a person")[0] == 0
+    code, _, err = run(capsys, "ack", held, "--dry-run")
+    assert code == 1 and "needs no acknowledgement" in err
+    # ...and shows the acknowledged ticket
+    code, out, _ = run(capsys, "show", acknowledged)
+    # Then the acknowledgement's text is there, rendered from its template
+    assert code == 0
+    assert f"Subject: [{acknowledged}] We have received your privacy request" in out
+    assert f"under the reference {acknowledged}" in out
+    assert "sent by template" not in out
+
+
+def test_requests_shows_a_readable_summary_or_json(question: str, capsys: Any) -> None:
+    run(capsys, "attach", question, GUID)
+    run(capsys, "erase", question)
+    history = DynamoTicketStore(TICKETS_TABLE).history(question)
+    (request_id,) = next(h for h in history if h.action == "erasure_filed").details["request_ids"]
+    code, out, _ = run(capsys, "requests", request_id)
+    assert code == 0
+    assert out.splitlines()[0] == f"{request_id}  received"
+    assert "expected by:" in out and "none yet" in out
+    code, out, _ = run(capsys, "requests", request_id, "--json")
+    assert json.loads(out)["origin"] == f"ticket:{question}"
+    code, _, err = run(capsys, "requests", "no-such-request")
+    assert (code, err) == (1, "ceip: no request no-such-request\n")
