@@ -12,7 +12,8 @@ import pytest
 
 from ceip.cli import main
 from ceip.privacy.ticket_table import DynamoTicketStore
-from tests.conftest import TICKETS_TABLE, create_api_resources
+from ceip.privacy.tickets import Status
+from tests.conftest import INBOX_BUCKET, TICKETS_TABLE, create_api_resources
 from tests.functional.test_privacy_cli import receive
 from tests.support.privacy import PrivacyAws, mail
 
@@ -133,3 +134,60 @@ def test_requests_shows_a_readable_summary_or_json(question: str, capsys: Any) -
     assert json.loads(out)["origin"] == f"ticket:{question}"
     code, _, err = run(capsys, "requests", "no-such-request")
     assert (code, err) == (1, "ceip: no request no-such-request\n")
+
+
+def test_release_dry_run_previews_the_acknowledgement_and_leaves_the_message_held(
+    privacy_aws: PrivacyAws, capsys: Any
+) -> None:
+    # Given a held message (gray spam verdict): releasing it would acknowledge it
+    held = receive(privacy_aws, mail(), spam="GRAY")
+    capsys.readouterr()
+    before, sent_before = actions(held), len(privacy_aws.sent())
+    # When the team previews the release
+    code, draft, err = run(capsys, "release", held, "--why", "a person", "--dry-run")
+    # Then the acknowledgement is printed as it would go out, and nothing was sent or recorded
+    assert code == 0 and "nothing sent" in err
+    assert f"Subject: [{held}] We have received your privacy request" in draft
+    assert len(privacy_aws.sent()) == sent_before and actions(held) == before
+    # And the real release sends that message
+    assert run(capsys, "release", held, "--why", "a person")[0] == 0
+    (sent,) = privacy_aws.sent()[sent_before:]
+    assert f"Subject: {sent.message['Subject']}" in draft
+
+
+def test_new_letter_dry_run_previews_its_acknowledgement_and_records_no_ticket(
+    privacy_aws: PrivacyAws, capsys: Any
+) -> None:
+    # Given no ticket yet
+    tickets_before = list(DynamoTicketStore(TICKETS_TABLE).by_status(list(Status)))
+    letter = ["new", "--received", "2026-11-02", "--text", "Please delete my data."]
+    # When a letter that gives an e-mail address, and one that does not, are previewed
+    code, with_email, err = run(capsys, *letter, "--email", "e.muster@example.de", "--dry-run")
+    code_post, by_post, _ = run(capsys, *letter, "--sender", "E. Muster, Berlin", "--dry-run")
+    # Then the first shows the acknowledgement to that address, the second says it goes by post
+    assert code == code_post == 0 and "nothing sent" in err
+    assert with_email.startswith("To: e.muster@example.de\n") and "We have received" in with_email
+    assert "acknowledged by post" in by_post
+    # And no ticket, letter or mail exists
+    assert list(DynamoTicketStore(TICKETS_TABLE).by_status(list(Status))) == tickets_before
+    assert privacy_aws.sent() == []
+    inbox = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket=INBOX_BUCKET)
+    assert not [o["Key"] for o in inbox.get("Contents", []) if "postal-" in o["Key"]]
+
+
+def test_approving_an_export_again_writes_one_entry_until_the_export_is_sent(
+    question: str, capsys: Any
+) -> None:
+    # Given a ticket with a machine
+    run(capsys, "attach", question, GUID)
+    # When the same person approves its export twice
+    first = run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")
+    second = run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")
+    # Then both succeed and the history holds one approval
+    assert first[0] == second[0] == 0
+    assert actions(question).count("export_approved") == 1
+    # And once the export is sent, a new approval is needed and recorded again
+    assert run(capsys, "export", question)[0] == 0
+    assert run(capsys, "export", question)[0] == 1
+    run(capsys, "approve-export", question, "--why", "asked again")
+    assert actions(question).count("export_approved") == 2

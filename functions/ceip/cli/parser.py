@@ -316,11 +316,12 @@ def _privacy_mail(sub: Any) -> None:
         sub,
         "release",
         help="a quarantined (spam) or held message is genuine: triage it (and acknowledge it)",
-        example="ceip privacy release CEIP-7K2M --why 'a person, not spam'",
+        example="ceip privacy release CEIP-7K2M --why 'a person, not spam' --dry-run",
         run="ceip.cli.privacy:run_release",
     )
     _ref(release)
     release.add_argument("--why", required=True, help="the reason, for the history")
+    _dry_run(release)
 
     ack = command(
         sub,
@@ -355,6 +356,7 @@ def _privacy_intake(sub: Any) -> None:
         help="sets the deadlines (default: unknown)",
     )
     _json(new)
+    _dry_run(new)
 
     deliver = command(
         sub,

@@ -220,6 +220,9 @@ def run_transition(args: argparse.Namespace) -> int:
 
 @guarded
 def run_release(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        draft = service().draft_release(args.ref, actor=actor(args), why=args.why)
+        return print_draft(draft, instead="released, it would be owed no acknowledgement by e-mail")
     ticket = service().release(args.ref, actor=actor(args), why=args.why)
     return _done(ticket, f"released, acknowledgement {ticket.acknowledgement.state.value}")
 
@@ -234,16 +237,20 @@ def run_ack(args: argparse.Namespace) -> int:
 
 @guarded
 def run_new(args: argparse.Namespace) -> int:
-    ticket = service().new_postal(
-        received=args.received,
-        text=_text(args),
-        actor=actor(args),
-        postal_address=args.sender,
-        email=args.email,
-        subject=args.subject,
-        language=args.language,
-        jurisdiction=Jurisdiction(args.jurisdiction),
-    )
+    letter: dict[str, Any] = {
+        "received": args.received,
+        "text": _text(args),
+        "actor": actor(args),
+        "postal_address": args.sender,
+        "email": args.email,
+        "subject": args.subject,
+        "language": args.language,
+        "jurisdiction": Jurisdiction(args.jurisdiction),
+    }
+    if args.dry_run:
+        draft = service().draft_postal(**letter)
+        return print_draft(draft, instead="no e-mail address given: the letter is acknowledged by post")
+    ticket = service().new_postal(**letter)
     if args.json:
         print(json.dumps(ticket_view(ticket, today()), indent=2))
         return 0

@@ -67,13 +67,18 @@ def tickets_served(origins: Iterable[str]) -> list[str]:
 
 def export_approved(history: Sequence[HistoryEntry]) -> bool:
     """An approval by a person (not the system) is on record, later than any previous export."""
-    approved = False
+    return bool(_standing_approvers(history) - {SYSTEM})
+
+
+def _standing_approvers(history: Sequence[HistoryEntry]) -> set[str]:
+    """Who approved since the last export was sent."""
+    approvers: set[str] = set()
     for entry in history:
-        if entry.action == EXPORT_APPROVED and entry.actor != SYSTEM:
-            approved = True
+        if entry.action == EXPORT_APPROVED:
+            approvers.add(entry.actor)
         elif entry.action == EXPORT_SENT:
-            approved = False
-    return approved
+            approvers.clear()
+    return approvers
 
 
 def _with_guids(ticket: Ticket, hint: str) -> Ticket:
@@ -143,7 +148,10 @@ class TicketExport:
     machines: MachineExport
 
     def approve(self, ref: str, *, actor: str, why: str) -> Ticket:
+        """Record the approval; once per approver while it stands (approving again writes nothing)."""
         ticket = _with_guids(self.tickets.get(ref), "")
+        if actor in _standing_approvers(self.tickets.history(ticket.ref)):
+            return ticket
         return self.tickets.record(ticket.ref, actor=actor, action=EXPORT_APPROVED, why=why)
 
     def send(self, ref: str, *, actor: str) -> list[ExportedMachine]:

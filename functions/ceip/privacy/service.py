@@ -423,21 +423,20 @@ class TicketService:
         _require(actor, "an actor")
         _require(why, "a reason (--why)")
         at = self.clock()
-
-        def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]]:
-            if ticket.hold is Hold.VIRUS:
-                raise RequestRefused(f"{ticket.ref} holds a virus: it is never released, only closed")
-            if ticket.hold is None:
-                raise RequestRefused(f"{ticket.ref} is not quarantined or held")
-            released, moved = transition(ticket, Status.TRIAGED, actor=actor, at=at, why=why)
-            return released, [entry(at, actor, "released", why, hold=ticket.hold.value), moved]
-
-        ticket = self._change(ref, change)
+        ticket = self._change(ref, lambda held: _released(held, actor=actor, at=at, why=why))
         if needs_acknowledgement(ticket):
             ticket = acknowledge(
                 self.store, ticket.ref, mailer=self.mailer, mail_from=self.mail_from, now=self.clock
             )
         return ticket
+
+    def draft_release(self, ref: str, *, actor: str, why: str) -> bytes | None:
+        """The acknowledgement `release` would send (None: it would send none); changes nothing."""
+        _require(actor, "an actor")
+        _require(why, "a reason (--why)")
+        at = self.clock()
+        released, _ = _released(self.get(ref), actor=actor, at=at, why=why)
+        return self._draft_owed(released, at)
 
     def new_postal(
         self,
@@ -453,6 +452,76 @@ class TicketService:
     ) -> Ticket:
         """Record a letter by hand; from then on it is treated like an e-mail (classification, deadlines
         from the day it arrived, acknowledgement by e-mail when the letter gives an address)."""
+        letter = self._letter_ticket(
+            received=received,
+            text=text,
+            actor=actor,
+            postal_address=postal_address,
+            email=email,
+            subject=subject,
+            language=language,
+            jurisdiction=jurisdiction,
+        )
+        self.inbox.put(letter.key, letter.transcript)
+        ticket = letter.ticket
+        for _ in range(MAX_REF_ATTEMPTS):
+            try:
+                stored = self.store.create(ticket, letter.history)
+                break
+            except RefTaken:
+                ticket = ticket.model_copy(update={"ref": new_ref()})
+        else:
+            raise RefTaken(ticket.ref)
+        if needs_acknowledgement(stored):
+            stored = acknowledge(
+                self.store, stored.ref, mailer=self.mailer, mail_from=self.mail_from, now=self.clock
+            )
+        return stored
+
+    def draft_postal(
+        self,
+        *,
+        received: date,
+        text: str,
+        actor: str,
+        postal_address: str | None = None,
+        email: str | None = None,
+        subject: str = "",
+        language: str | None = None,
+        jurisdiction: Jurisdiction = Jurisdiction.UNKNOWN,
+    ) -> bytes | None:
+        """The acknowledgement `new_postal` would send (None: it would send none); stores nothing."""
+        letter = self._letter_ticket(
+            received=received,
+            text=text,
+            actor=actor,
+            postal_address=postal_address,
+            email=email,
+            subject=subject,
+            language=language,
+            jurisdiction=jurisdiction,
+        )
+        return self._draft_owed(letter.ticket, self.clock())
+
+    def _draft_owed(self, ticket: Ticket, at: datetime) -> bytes | None:
+        if not needs_acknowledgement(ticket):
+            return None
+        _, raw = compose_acknowledgement(ticket, mail_from=self.mail_from, at=at)
+        return raw
+
+    def _letter_ticket(
+        self,
+        *,
+        received: date,
+        text: str,
+        actor: str,
+        postal_address: str | None,
+        email: str | None,
+        subject: str,
+        language: str | None,
+        jurisdiction: Jurisdiction,
+    ) -> _Letter:
+        """The ticket, history and transcript a letter recorded by hand becomes; writes nothing."""
         _require(actor, "an actor")
         _require(text, "the letter's text (--text or --file)")
         now = self.clock()
@@ -463,7 +532,6 @@ class TicketService:
         # Noon UTC is the same calendar day in Europe and California, so every law counts from `received`.
         received_at = datetime.combine(received, time(12), UTC)
         key = postal_key(uuid.uuid4().hex)
-        self.inbox.put(key, _letter(subject, text, received, email))
         triage = classify.classify(subject, text, language_hint=language)
         chosen_language = language or triage.language
         if email:
@@ -504,19 +572,7 @@ class TicketService:
             ),
             moved,
         ]
-        for _ in range(MAX_REF_ATTEMPTS):
-            try:
-                stored = self.store.create(ticket, history)
-                break
-            except RefTaken:
-                ticket = ticket.model_copy(update={"ref": new_ref()})
-        else:
-            raise RefTaken(ticket.ref)
-        if needs_acknowledgement(stored):
-            stored = acknowledge(
-                self.store, stored.ref, mailer=self.mailer, mail_from=self.mail_from, now=self.clock
-            )
-        return stored
+        return _Letter(ticket, history, key, _letter(subject, text, received, email))
 
     # -- helpers ------------------------------------------------------------------------------------
     def _change(self, ref: str, change: Change, *, message_ids: Sequence[str] = ()) -> Ticket:
@@ -605,3 +661,20 @@ def _letter(subject: str, text: str, received: date, email: str | None) -> bytes
         message["From"] = email
     message.set_content(text)
     return message.as_bytes()
+
+
+@dataclass(frozen=True)
+class _Letter:
+    ticket: Ticket
+    history: list[HistoryEntry]
+    key: str
+    transcript: bytes
+
+
+def _released(ticket: Ticket, *, actor: str, at: datetime, why: str) -> tuple[Ticket, list[HistoryEntry]]:
+    if ticket.hold is Hold.VIRUS:
+        raise RequestRefused(f"{ticket.ref} holds a virus: it is never released, only closed")
+    if ticket.hold is None:
+        raise RequestRefused(f"{ticket.ref} is not quarantined or held")
+    released, moved = transition(ticket, Status.TRIAGED, actor=actor, at=at, why=why)
+    return released, [entry(at, actor, "released", why, hold=ticket.hold.value), moved]
