@@ -20,7 +20,6 @@ from ceip.datasubject.erasure import ErasureDesk
 from ceip.datasubject.export import collect_reports, export_machine
 from ceip.datasubject.model import ErasureRequest, iso
 from ceip.datasubject.purge import Deadline
-from ceip.datasubject.request_store import RequestStore
 from ceip.datasubject.settings import DataSubjectSettings
 from ceip.datasubject.wiring import build_desk, build_purger
 from ceip.privacy.data_requests import (
@@ -128,10 +127,7 @@ def show_requests(args: argparse.Namespace) -> int:
             raise Refused(f"no request {args.request_id}")
         print(json.dumps(_request_view(request), indent=2) if args.json else request_summary(request))
         return 0
-    # The desk's port lists open requests only; the whole list is the table adapter's own reading.
-    store = RequestStore(settings.requests_table, settings.suppression_table)
-    requests = store.open_requests() if args.open else store.all_requests()
-    requests.sort(key=lambda r: r.received_at)
+    requests = desk.requests(open_only=args.open)
     if args.json:
         print(json.dumps([_request_view(r) for r in requests], indent=2))
         return 0

@@ -63,3 +63,8 @@ class ErasureDesk:
 
     def status(self, request_id: str) -> ErasureRequest | None:
         return self.store.get(request_id)
+
+    def requests(self, *, open_only: bool = False) -> list[ErasureRequest]:
+        """Every request (or the open ones), oldest first: the team's list."""
+        found = self.store.open_requests() if open_only else self.store.all_requests()
+        return sorted(found, key=lambda r: r.received_at)
