@@ -22,7 +22,7 @@ from ceip.privacy import worklist
 from ceip.privacy.changes import TicketNotFound
 from ceip.privacy.classify import Label
 from ceip.privacy.deadlines import ExtensionRefused, Jurisdiction, Law
-from ceip.privacy.service import RequestRefused, TicketService
+from ceip.privacy.service import Letter, RequestRefused, TicketService
 from ceip.privacy.settings import PrivacySettings
 from ceip.privacy.templates import Kind
 from ceip.privacy.tickets import OPEN, DenyReason, IllegalTransition, MissingReason, Status
@@ -237,20 +237,19 @@ def run_ack(args: argparse.Namespace) -> int:
 
 @guarded
 def run_new(args: argparse.Namespace) -> int:
-    letter: dict[str, Any] = {
-        "received": args.received,
-        "text": _text(args),
-        "actor": actor(args),
-        "postal_address": args.sender,
-        "email": args.email,
-        "subject": args.subject,
-        "language": args.language,
-        "jurisdiction": Jurisdiction(args.jurisdiction),
-    }
+    letter = Letter(
+        received=args.received,
+        text=_text(args),
+        postal_address=args.sender,
+        email=args.email,
+        subject=args.subject,
+        language=args.language,
+        jurisdiction=Jurisdiction(args.jurisdiction),
+    )
     if args.dry_run:
-        draft = service().draft_postal(**letter)
+        draft = service().draft_postal(letter, actor=actor(args))
         return print_draft(draft, instead="no e-mail address given: the letter is acknowledged by post")
-    ticket = service().new_postal(**letter)
+    ticket = service().new_postal(letter, actor=actor(args))
     if args.json:
         print(json.dumps(ticket_view(ticket, today()), indent=2))
         return 0

@@ -438,35 +438,15 @@ class TicketService:
         released, _ = _released(self.get(ref), actor=actor, at=at, why=why)
         return self._draft_owed(released, at)
 
-    def new_postal(
-        self,
-        *,
-        received: date,
-        text: str,
-        actor: str,
-        postal_address: str | None = None,
-        email: str | None = None,
-        subject: str = "",
-        language: str | None = None,
-        jurisdiction: Jurisdiction = Jurisdiction.UNKNOWN,
-    ) -> Ticket:
+    def new_postal(self, letter: Letter, *, actor: str) -> Ticket:
         """Record a letter by hand; from then on it is treated like an e-mail (classification, deadlines
         from the day it arrived, acknowledgement by e-mail when the letter gives an address)."""
-        letter = self._letter_ticket(
-            received=received,
-            text=text,
-            actor=actor,
-            postal_address=postal_address,
-            email=email,
-            subject=subject,
-            language=language,
-            jurisdiction=jurisdiction,
-        )
-        self.inbox.put(letter.key, letter.transcript)
-        ticket = letter.ticket
+        recorded = self._letter_ticket(letter, actor=actor)
+        self.inbox.put(recorded.key, recorded.transcript)
+        ticket = recorded.ticket
         for _ in range(MAX_REF_ATTEMPTS):
             try:
-                stored = self.store.create(ticket, letter.history)
+                stored = self.store.create(ticket, recorded.history)
                 break
             except RefTaken:
                 ticket = ticket.model_copy(update={"ref": new_ref()})
@@ -478,30 +458,9 @@ class TicketService:
             )
         return stored
 
-    def draft_postal(
-        self,
-        *,
-        received: date,
-        text: str,
-        actor: str,
-        postal_address: str | None = None,
-        email: str | None = None,
-        subject: str = "",
-        language: str | None = None,
-        jurisdiction: Jurisdiction = Jurisdiction.UNKNOWN,
-    ) -> bytes | None:
+    def draft_postal(self, letter: Letter, *, actor: str) -> bytes | None:
         """The acknowledgement `new_postal` would send (None: it would send none); stores nothing."""
-        letter = self._letter_ticket(
-            received=received,
-            text=text,
-            actor=actor,
-            postal_address=postal_address,
-            email=email,
-            subject=subject,
-            language=language,
-            jurisdiction=jurisdiction,
-        )
-        return self._draft_owed(letter.ticket, self.clock())
+        return self._draft_owed(self._letter_ticket(letter, actor=actor).ticket, self.clock())
 
     def _draft_owed(self, ticket: Ticket, at: datetime) -> bytes | None:
         if not needs_acknowledgement(ticket):
@@ -509,21 +468,11 @@ class TicketService:
         _, raw = compose_acknowledgement(ticket, mail_from=self.mail_from, at=at)
         return raw
 
-    def _letter_ticket(
-        self,
-        *,
-        received: date,
-        text: str,
-        actor: str,
-        postal_address: str | None,
-        email: str | None,
-        subject: str,
-        language: str | None,
-        jurisdiction: Jurisdiction,
-    ) -> _Letter:
+    def _letter_ticket(self, letter: Letter, *, actor: str) -> _RecordedLetter:
         """The ticket, history and transcript a letter recorded by hand becomes; writes nothing."""
         _require(actor, "an actor")
-        _require(text, "the letter's text (--text or --file)")
+        received, email, language = letter.received, letter.email, letter.language
+        _require(letter.text, "the letter's text (--text or --file)")
         now = self.clock()
         if received > now.astimezone(UTC).date():
             raise RequestRefused("the received date is in the future")
@@ -532,7 +481,7 @@ class TicketService:
         # Noon UTC is the same calendar day in Europe and California, so every law counts from `received`.
         received_at = datetime.combine(received, time(12), UTC)
         key = postal_key(uuid.uuid4().hex)
-        triage = classify.classify(subject, text, language_hint=language)
+        triage = classify.classify(letter.subject, letter.text, language_hint=language)
         chosen_language = language or triage.language
         if email:
             ack = Acknowledgement()
@@ -546,14 +495,14 @@ class TicketService:
             created_at=now,
             updated_at=now,
             status_since=now,
-            sender=email or (postal_address.strip() if postal_address else None),
+            sender=email or (letter.postal_address.strip() if letter.postal_address else None),
             sender_is_email=bool(email),
             language=chosen_language,
             labels=triage.labels,
             scores=triage.scores,
             guids=triage.guids,
-            jurisdiction=jurisdiction,
-            deadlines=self._deadlines(received_at, jurisdiction, frozenset()),
+            jurisdiction=letter.jurisdiction,
+            deadlines=self._deadlines(received_at, letter.jurisdiction, frozenset()),
             acknowledgement=ack,
             messages=(MessageRecord(kind="letter", at=received_at, key=key),),
         )
@@ -572,7 +521,7 @@ class TicketService:
             ),
             moved,
         ]
-        return _Letter(ticket, history, key, _letter(subject, text, received, email))
+        return _RecordedLetter(ticket, history, key, _letter(letter.subject, letter.text, received, email))
 
     # -- helpers ------------------------------------------------------------------------------------
     def _change(self, ref: str, change: Change, *, message_ids: Sequence[str] = ()) -> Ticket:
@@ -664,7 +613,21 @@ def _letter(subject: str, text: str, received: date, email: str | None) -> bytes
 
 
 @dataclass(frozen=True)
-class _Letter:
+class Letter:
+    """A letter (or a message that did not come through SES) as the team records it by hand."""
+
+    received: date
+    text: str
+    postal_address: str | None = None
+    email: str | None = None
+    """The address the letter gives, if any: the acknowledgement goes there."""
+    subject: str = ""
+    language: str | None = None
+    jurisdiction: Jurisdiction = Jurisdiction.UNKNOWN
+
+
+@dataclass(frozen=True)
+class _RecordedLetter:
     ticket: Ticket
     history: list[HistoryEntry]
     key: str
