@@ -19,10 +19,11 @@ from ceip.cli.parser import TRANSITION_ALIASES
 from ceip.cli.privacy_views import LIST_COLUMNS, csv_text, list_rows, message_text, show_text, ticket_view
 from ceip.cli.tables import print_table
 from ceip.privacy import worklist
-from ceip.privacy.changes import TicketNotFound
+from ceip.privacy.changes import RequestRefused, TicketNotFound
 from ceip.privacy.classify import Label
 from ceip.privacy.deadlines import ExtensionRefused, Jurisdiction, Law
-from ceip.privacy.service import Letter, RequestRefused, TicketService
+from ceip.privacy.letters import Letter
+from ceip.privacy.service import TicketService
 from ceip.privacy.settings import PrivacySettings
 from ceip.privacy.templates import Kind
 from ceip.privacy.tickets import OPEN, DenyReason, IllegalTransition, MissingReason, Status

@@ -14,6 +14,10 @@ Change = Callable[[Ticket], tuple[Ticket, list[HistoryEntry]] | None]
 """Given the current ticket, the changed ticket and its history entries; None when nothing is to do."""
 
 
+class RequestRefused(Exception):
+    """The team asked for something the rules do not allow; the message says why (never input)."""
+
+
 class TicketNotFound(Exception):
     def __init__(self, ref: str) -> None:
         super().__init__(f"no ticket {ref}")

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ceip.privacy import templates
-from ceip.privacy.service import RequestRefused, TicketService
+from ceip.privacy.changes import RequestRefused
+from ceip.privacy.service import TicketService
 from ceip.privacy.tickets import SYSTEM, HistoryEntry, Ticket
 
 ERASURE_FILED = "erasure_filed"

@@ -5,19 +5,16 @@ ticket's append-only history with who, when and why.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from email import policy
-from email.message import EmailMessage
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ceip.machines.machine_key import canonical_guid
-from ceip.privacy import classify, deadlines, outbound, templates
+from ceip.privacy import classify, deadlines, letters, outbound, templates
 from ceip.privacy.acknowledge import acknowledge, compose_acknowledgement, needs_acknowledgement
-from ceip.privacy.changes import Change, apply_change, load
+from ceip.privacy.changes import Change, RequestRefused, apply_change, load
 from ceip.privacy.deadlines import Jurisdiction, Law
 from ceip.privacy.inbox import RawMailStore
 from ceip.privacy.mail import ParsedMail, parse
@@ -28,7 +25,6 @@ from ceip.privacy.tickets import (
     SYSTEM,
     Acknowledgement,
     AckState,
-    Channel,
     DenyReason,
     HistoryEntry,
     Hold,
@@ -39,16 +35,11 @@ from ceip.privacy.tickets import (
     entry,
     transition,
 )
-from ceip.storage.inbox_keys import postal_key, sent_key
+from ceip.storage.inbox_keys import sent_key
 
 MAX_REF_ATTEMPTS = 8
 GUIDS_ATTACHED = "guids_attached"
 GUIDS_DETACHED = "guids_detached"
-EMAIL = r"^[^@\s<>\"(),;:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
-
-
-class RequestRefused(Exception):
-    """The operation is not possible for this ticket; the message says why."""
 
 
 def utc_now() -> datetime:
@@ -438,10 +429,10 @@ class TicketService:
         released, _ = _released(self.get(ref), actor=actor, at=at, why=why)
         return self._draft_owed(released, at)
 
-    def new_postal(self, letter: Letter, *, actor: str) -> Ticket:
+    def new_postal(self, letter: letters.Letter, *, actor: str) -> Ticket:
         """Record a letter by hand; from then on it is treated like an e-mail (classification, deadlines
         from the day it arrived, acknowledgement by e-mail when the letter gives an address)."""
-        recorded = self._letter_ticket(letter, actor=actor)
+        recorded = letters.record(letter, actor=actor, now=self.clock(), deadlines=self._deadlines)
         self.inbox.put(recorded.key, recorded.transcript)
         ticket = recorded.ticket
         for _ in range(MAX_REF_ATTEMPTS):
@@ -458,70 +449,17 @@ class TicketService:
             )
         return stored
 
-    def draft_postal(self, letter: Letter, *, actor: str) -> bytes | None:
+    def draft_postal(self, letter: letters.Letter, *, actor: str) -> bytes | None:
         """The acknowledgement `new_postal` would send (None: it would send none); stores nothing."""
-        return self._draft_owed(self._letter_ticket(letter, actor=actor).ticket, self.clock())
+        at = self.clock()
+        recorded = letters.record(letter, actor=actor, now=at, deadlines=self._deadlines)
+        return self._draft_owed(recorded.ticket, at)
 
     def _draft_owed(self, ticket: Ticket, at: datetime) -> bytes | None:
         if not needs_acknowledgement(ticket):
             return None
         _, raw = compose_acknowledgement(ticket, mail_from=self.mail_from, at=at)
         return raw
-
-    def _letter_ticket(self, letter: Letter, *, actor: str) -> _RecordedLetter:
-        """The ticket, history and transcript a letter recorded by hand becomes; writes nothing."""
-        _require(actor, "an actor")
-        received, email, language = letter.received, letter.email, letter.language
-        _require(letter.text, "the letter's text (--text or --file)")
-        now = self.clock()
-        if received > now.astimezone(UTC).date():
-            raise RequestRefused("the received date is in the future")
-        if email is not None and not _is_email(email):
-            raise RequestRefused("--email is not an e-mail address")
-        # Noon UTC is the same calendar day in Europe and California, so every law counts from `received`.
-        received_at = datetime.combine(received, time(12), UTC)
-        key = postal_key(uuid.uuid4().hex)
-        triage = classify.classify(letter.subject, letter.text, language_hint=language)
-        chosen_language = language or triage.language
-        if email:
-            ack = Acknowledgement()
-        else:
-            ack = Acknowledgement(state=AckState.BY_POST, reason="acknowledge by post, then record it")
-        ticket = Ticket(
-            ref=new_ref(),
-            channel=Channel.POSTAL,
-            status=Status.RECEIVED,
-            received_at=received_at,
-            created_at=now,
-            updated_at=now,
-            status_since=now,
-            sender=email or (letter.postal_address.strip() if letter.postal_address else None),
-            sender_is_email=bool(email),
-            language=chosen_language,
-            labels=triage.labels,
-            scores=triage.scores,
-            guids=triage.guids,
-            jurisdiction=letter.jurisdiction,
-            deadlines=self._deadlines(received_at, letter.jurisdiction, frozenset()),
-            acknowledgement=ack,
-            messages=(MessageRecord(kind="letter", at=received_at, key=key),),
-        )
-        ticket, moved = transition(ticket, Status.TRIAGED, actor=actor, at=now)
-        history = [
-            entry(now, actor, "received", channel=Channel.POSTAL.value, received=received.isoformat()),
-            entry(
-                now,
-                SYSTEM,
-                "classified",
-                labels=[x.value for x in triage.labels],
-                confidence={s.label.value: s.confidence for s in triage.scores},
-                language=chosen_language,
-                guids=len(triage.guids),
-                answer_due=ticket.deadlines.answer_due.isoformat(),
-            ),
-            moved,
-        ]
-        return _RecordedLetter(ticket, history, key, _letter(letter.subject, letter.text, received, email))
 
     # -- helpers ------------------------------------------------------------------------------------
     def _change(self, ref: str, change: Change, *, message_ids: Sequence[str] = ()) -> Ticket:
@@ -594,44 +532,6 @@ def _canonical_guids(guids: Sequence[str]) -> tuple[str, ...]:
             shown = guid if len(guid) <= 40 else guid[:37] + "..."
             raise RequestRefused(f"not a machine GUID: {shown!r}") from None
     return tuple(dict.fromkeys(chosen))
-
-
-def _is_email(value: str) -> bool:
-    return re.fullmatch(EMAIL, value.strip()) is not None
-
-
-def _letter(subject: str, text: str, received: date, email: str | None) -> bytes:
-    """A letter's transcript stored as a message, so `show` and retention treat it like an e-mail."""
-    message = EmailMessage(policy=policy.SMTP)
-    message["Subject"] = subject or f"Letter received {received.isoformat()}"
-    message["X-CEIP-Channel"] = "postal"
-    message["X-CEIP-Received"] = received.isoformat()
-    if email:
-        message["From"] = email
-    message.set_content(text)
-    return message.as_bytes()
-
-
-@dataclass(frozen=True)
-class Letter:
-    """A letter (or a message that did not come through SES) as the team records it by hand."""
-
-    received: date
-    text: str
-    postal_address: str | None = None
-    email: str | None = None
-    """The address the letter gives, if any: the acknowledgement goes there."""
-    subject: str = ""
-    language: str | None = None
-    jurisdiction: Jurisdiction = Jurisdiction.UNKNOWN
-
-
-@dataclass(frozen=True)
-class _RecordedLetter:
-    ticket: Ticket
-    history: list[HistoryEntry]
-    key: str
-    transcript: bytes
 
 
 def _released(ticket: Ticket, *, actor: str, at: datetime, why: str) -> tuple[Ticket, list[HistoryEntry]]:
