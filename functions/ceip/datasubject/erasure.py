@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,7 +63,15 @@ class ErasureDesk:
         return file_erasure(key, now=now, store=self.store, origin=origin, purge_hour_utc=self.purge_hour_utc)
 
     def status(self, request_id: str) -> ErasureRequest | None:
-        return self.store.get(request_id)
+        """A request as stored; "received" reads as in_progress once a running pass has taken it (a pass
+        records its cutoff once instead of marking every request: see docs/adr/0012)."""
+        request = self.store.get(request_id)
+        if request is None or request.status is not RequestStatus.RECEIVED:
+            return request
+        cutoff = self.store.pass_cutoff()
+        if cutoff is not None and request.received_at <= cutoff:
+            return dataclasses.replace(request, status=RequestStatus.IN_PROGRESS)
+        return request
 
     def requests(self, *, open_only: bool = False) -> list[ErasureRequest]:
         """Every request (or the open ones), oldest first: the team's list."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable
+from typing import Protocol
 
 GUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 MACHINE_ID_FIELD = b'"machine_id":"'
@@ -19,6 +20,14 @@ QUOTED_GUID_LENGTH = 37
 """A GUID and the quote that closes its value: what follows the field's name in a line."""
 VERDICT_CACHE_SIZE = 500_000
 """GUIDs whose answer is remembered (about 100 bytes each); past it the memory starts over."""
+
+
+class KeyLookup(Protocol):
+    """Membership of machine keys (hex HMACs): a frozenset[str], or the purge's compact MachineKeySet."""
+
+    def __contains__(self, key: object, /) -> bool: ...
+    def __len__(self) -> int: ...
+
 
 Line = tuple[bytes, str | None]
 """A line (with its newline, if it has one) and its machine's key when that machine is suppressed."""
@@ -37,7 +46,7 @@ def guid_of(candidate: bytes) -> str | None:
 
 
 def split_lines(
-    data: bytes, key_of: Callable[[str], str], suppressed_keys: Collection[str]
+    data: bytes, key_of: Callable[[str], str], suppressed_keys: KeyLookup
 ) -> tuple[list[Line], Counter[str]]:
     """Each line with its machine's key if that machine is suppressed, and those keys' line counts.
 
@@ -61,7 +70,7 @@ class SuppressedGuids:
     decoding, no keyed hash the second time)."""
 
     def __init__(
-        self, key_of: Callable[[str], str], suppressed_keys: Collection[str], size: int = VERDICT_CACHE_SIZE
+        self, key_of: Callable[[str], str], suppressed_keys: KeyLookup, size: int = VERDICT_CACHE_SIZE
     ) -> None:
         self._key_of = key_of
         self._keys = suppressed_keys

@@ -20,18 +20,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from ceip.datasubject.guid_scan import SuppressedGuids, split_lines
+from ceip.datasubject.guid_scan import KeyLookup, SuppressedGuids, split_lines
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, iso
 from ceip.datasubject.purge_checkpoint import CheckpointStore
 from ceip.datasubject.purge_state import NO_COUNTS, Counts, PassState, Phase
 from ceip.datasubject.request_store import RequestPort
 from ceip.machines.machine_key import MachineKeyer
+from ceip.machines.suppression import MachineKeySet
 from ceip.storage.keys import REPORTS_PREFIX
 from ceip.storage.report_objects import ReportObjects, StoredObject
 
 CHECKPOINT_SECONDS = 2.0
 """The full checkpoint is saved at most this often (and at each phase change and deadline stop); a
 change in between is first recorded in the small progress record, so a crash loses no count."""
+FULFIL_PAGE = 1000
+"""Open requests read per page at the start and in the fulfil phase (a DynamoDB Scan's Limit)."""
 PROGRESS_ENTRIES = 64
 """A full checkpoint replaces the progress record once it carries this many counters: the record
 (rewritten before every change) stays small, and full saves stay few."""
@@ -72,6 +75,9 @@ _UNCHANGED = ObjectPlan(counts=NO_COUNTS)
 class PurgeOutcome:
     status: PurgeStatus
     requests: tuple[str, ...] = ()
+    """The served requests whose machines had lines found (never one id per junk request)."""
+    served: int = 0
+    """Receipts written: every request the pass served."""
     objects_scanned: int = 0
     reports_removed: int = 0
     unreadable_objects: int = 0
@@ -98,10 +104,11 @@ class Purger:
     requests: RequestPort
     checkpoints: CheckpointStore
     keyer: MachineKeyer
-    suppressed_keys: frozenset[str]
+    suppressed_keys: KeyLookup
     now: Callable[[], datetime]
     deadline: Deadline = field(default_factory=lambda: Deadline(None))
     _scan: SuppressedGuids = field(init=False, repr=False)
+    _saved_at: float = field(init=False, repr=False, default=0.0)
 
     def __post_init__(self) -> None:
         self._scan = SuppressedGuids(self.keyer.key, self.suppressed_keys)
@@ -116,30 +123,46 @@ class Purger:
         elif resume_only:
             return PurgeOutcome(PurgeStatus.NOTHING_PENDING)
         else:
-            pending = [r for r in self.requests.open_requests() if r.is_open]
-            if not pending:
+            started = self._start()
+            if started is None:
                 return PurgeOutcome(PurgeStatus.NOTHING_PENDING)
-            state = self._start(pending)
+            state = started
         try:
             if state.phase is Phase.PURGE:
                 self._finish_in_flight(state)
                 self._pass(state)
                 state.phase = Phase.VERIFY
                 self._save(state)
-            self._verify(state)
+            if state.phase is Phase.VERIFY:
+                self._verify(state)
+                if state.legacy:
+                    return self._verify_and_fulfil(state)
+                # Not saved here: the fulfil loop saves on its clock (a crash before then redoes the rest of
+                # the re-scan, which changes nothing), so a short resume writes no checkpoint.
+                state.phase = Phase.FULFIL
+                state.completed_at = iso(self.now())
+            self._fulfil(state)
         except Interrupted:
             self._save(state)
-            return PurgeOutcome(PurgeStatus.INTERRUPTED, tuple(state.request_ids), state.objects_scanned)
-        return self._verify_and_fulfil(state)
+            found = tuple(state.request_ids or dict.fromkeys(state.found_ids))
+            return PurgeOutcome(PurgeStatus.INTERRUPTED, found, state.served, state.objects_scanned)
+        return self._finish(state)
 
-    def _start(self, pending: list[ErasureRequest]) -> PassState:
-        state = PassState(
-            pass_id=str(uuid.uuid4()),
-            request_ids=[r.request_id for r in pending],
-            machine_keys=[r.machine_key for r in pending],
-        )
-        for request in pending:
-            self.requests.set_status(request.request_id, RequestStatus.IN_PROGRESS)
+    def _start(self) -> PassState | None:
+        """Take every open request received so far by recording the pass's cutoff once (one write, not
+        one per request); None when no request is pending."""
+        cutoff = self.now().replace(microsecond=0)
+        cursor: str | None = None
+        while True:
+            if self.deadline.passed():
+                return None  # nothing written yet: the scheduler's retry or the next day starts again
+            page, cursor = self.requests.open_requests_page(cursor, FULFIL_PAGE)
+            if any(request.received_at <= cutoff for request in page):
+                break
+            if cursor is None:
+                return None
+        state = PassState(pass_id=str(uuid.uuid4()), cutoff=iso(cutoff))
+        self.requests.set_pass_cutoff(cutoff)
         self._save(state)
         return state
 
@@ -147,6 +170,7 @@ class Purger:
         state.saves += 1
         self.checkpoints.save(state.as_dict())
         state.since_save = Counts()
+        self._saved_at = time.monotonic()
 
     # ------------------------------------------------------------------ the pass
     def _pass(self, state: PassState) -> None:
@@ -271,7 +295,78 @@ class Purger:
                 self._save(state)
                 saved_at = time.monotonic()
 
+    def _fulfil(self, state: PassState) -> None:
+        """Write each served request's receipt, page by page, resumable at the saved cursor: first the
+        requests whose machines had lines found (few), then the rest (a flood's junk: receipts of zero)."""
+        cutoff = datetime.fromisoformat(state.cutoff or "")
+        found = state.found_keys()
+        nothing = self._receipt(state, "")  # every machine with nothing found has this receipt
+        saved_at = self._saved_at
+        while state.sweep <= 2:
+            first = state.sweep == 1
+            while True:
+                if self.deadline.passed():
+                    raise Interrupted
+                page, cursor = self.requests.open_requests_page(state.cursor, FULFIL_PAGE)
+                taken = [r for r in page if r.received_at <= cutoff and (r.machine_key in found) is first]
+                for request, served in zip(taken, self._members(taken), strict=True):
+                    # A request whose machine is not in this pass's suppression list was filed as the pass
+                    # began (its key not yet read): the next pass serves it.
+                    if served:
+                        receipt = self._receipt(state, request.machine_key) if first else nothing
+                        self._serve(state, request, receipt)
+                state.cursor = cursor
+                if cursor is None:
+                    break
+                if time.monotonic() - saved_at >= CHECKPOINT_SECONDS:
+                    self._save(state)
+                    saved_at = time.monotonic()
+            state.sweep += 1
+            state.cursor = None
+
+    def _members(self, requests: list[ErasureRequest]) -> list[bool]:
+        keys = [r.machine_key for r in requests]
+        if isinstance(self.suppressed_keys, MachineKeySet):
+            return self.suppressed_keys.contains_each(keys)
+        return [key in self.suppressed_keys for key in keys]
+
+    def _receipt(self, state: PassState, key: str) -> Receipt:
+        return Receipt(
+            objects_scanned=state.objects_scanned,
+            objects_rewritten=state.counts.rewritten[key],
+            reports_removed=state.counts.removed[key],
+            noncurrent_versions_deleted=state.counts.versions_deleted[key],
+            verification_objects_scanned=state.verify_scanned,
+            verification_remaining=state.remaining[key],
+            verification_unreadable_objects=state.verify_unreadable,
+            completed_at=state.completed_at or iso(self.now()),
+        )
+
+    def _serve(self, state: PassState, request: ErasureRequest, receipt: Receipt) -> None:
+        if receipt.verification_remaining:
+            state.unverified += 1
+            self.requests.set_status(request.request_id, RequestStatus.IN_PROGRESS, receipt)
+        else:
+            self.requests.set_status(request.request_id, RequestStatus.FULFILLED, receipt)
+        state.served += 1
+        if state.sweep == 1:
+            state.found_ids.append(request.request_id)
+
+    def _finish(self, state: PassState) -> PurgeOutcome:
+        # The pass record first: if clearing the checkpoint fails, the resume only finishes again.
+        self.requests.set_pass_cutoff(None)
+        self.checkpoints.clear()
+        return PurgeOutcome(
+            PurgeStatus.UNVERIFIED if state.unverified else PurgeStatus.FULFILLED,
+            tuple(dict.fromkeys(state.found_ids)),
+            state.served,
+            state.objects_scanned,
+            sum(state.counts.removed.values()),
+            state.counts.unreadable_objects,
+        )
+
     def _verify_and_fulfil(self, state: PassState) -> PurgeOutcome:
+        """A pass of the earlier code (its checkpoint lists the requests it marked in progress)."""
         scanned, remaining = state.verify_scanned, state.remaining
         completed = iso(self.now())
         fulfilled = True
@@ -295,6 +390,7 @@ class Purger:
         return PurgeOutcome(
             PurgeStatus.FULFILLED if fulfilled else PurgeStatus.UNVERIFIED,
             tuple(state.request_ids),
+            len(state.request_ids),
             state.objects_scanned,
             sum(state.counts.removed.values()),
             state.counts.unreadable_objects,

@@ -26,18 +26,18 @@ def run_purge(resume_only: bool, deadline: Deadline) -> PurgeOutcome:
     logger.info(
         "purge_finished",
         status=outcome.status,
-        requests=len(outcome.requests),
+        requests=outcome.served,
         objects_scanned=outcome.objects_scanned,
         reports_removed=outcome.reports_removed,
         unreadable_objects=outcome.unreadable_objects,
     )
     if outcome.status in (PurgeStatus.FULFILLED, PurgeStatus.UNVERIFIED):
-        fulfilled = len(outcome.requests) if outcome.status is PurgeStatus.FULFILLED else 0
+        fulfilled = outcome.served if outcome.status is PurgeStatus.FULFILLED else 0
         observability.count("ErasureRequestsFulfilled", fulfilled)
         observability.count("ReportsPurged", outcome.reports_removed)
     if outcome.status is PurgeStatus.UNVERIFIED:
         # The re-scan still found lines: the requests stay open and the next run tries again.
-        logger.error("purge_unverified", requests=len(outcome.requests))
+        logger.error("purge_unverified", requests=outcome.served)
     return outcome
 
 
@@ -47,6 +47,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     outcome = run_purge(resume_only, Deadline(context.get_remaining_time_in_millis))
     return {
         "status": outcome.status.value,
-        "requests": len(outcome.requests),
+        "requests": outcome.served,
         "reports_removed": outcome.reports_removed,
     }

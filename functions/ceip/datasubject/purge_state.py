@@ -14,6 +14,8 @@ class Phase(StrEnum):
 
     PURGE = "purge"
     VERIFY = "verify"
+    FULFIL = "fulfil"
+    """Receipts written page by page: first the requests whose machines had lines found, then the rest."""
 
 
 @dataclass
@@ -58,11 +60,13 @@ NO_COUNTS = Counts()
 
 @dataclass
 class PassState:
-    """Progress of one pass; saved as the checkpoint."""
+    """Progress of one pass; saved as the checkpoint. Its size grows with the machines found in objects,
+    never with the number of requests: which requests the pass serves follows from its cutoff."""
 
     pass_id: str
-    request_ids: list[str]
-    machine_keys: list[str]
+    request_ids: list[str] = field(default_factory=list)
+    """Only in a checkpoint of the earlier code, which listed the requests it had marked in progress."""
+    machine_keys: list[str] = field(default_factory=list)
     last_key: str | None = None
     objects_scanned: int = 0
     counts: Counts = field(default_factory=Counts)
@@ -78,12 +82,27 @@ class PassState:
     in_flight: dict[str, Any] | None = None
     """The object a crashed run was changing and what it adds to the counts (from a progress record;
     never in a full checkpoint: the Purger settles it first)."""
+    cutoff: str | None = None
+    """The pass serves the open requests received before it (ISO); None in an earlier code's checkpoint."""
+    sweep: int = 1
+    """Fulfil phase: 1 writes the receipts of requests whose machines had lines found, 2 the rest."""
+    cursor: str | None = None
+    """Fulfil phase: where the page walk of open requests goes on from."""
+    completed_at: str | None = None
+    served: int = 0
+    """Receipts written so far."""
+    unverified: int = 0
+    found_ids: list[str] = field(default_factory=list)
+    """Ids of the served requests whose machines had lines found (as many as such machines at most)."""
+
+    @property
+    def legacy(self) -> bool:
+        return self.cutoff is None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "pass_id": self.pass_id,
-            "request_ids": self.request_ids,
-            "machine_keys": self.machine_keys,
+            **({"request_ids": self.request_ids, "machine_keys": self.machine_keys} if self.legacy else {}),
             "last_key": self.last_key,
             "objects_scanned": self.objects_scanned,
             **self.counts.as_dict(),
@@ -93,14 +112,35 @@ class PassState:
             "remaining": dict(self.remaining),
             "verify_unreadable": self.verify_unreadable,
             "saves": self.saves,
+            **self._fulfil_dict(),
+        }
+
+    def _fulfil_dict(self) -> dict[str, Any]:
+        if self.legacy:  # an earlier pass resumed: written back as that code wrote it
+            return {}
+        return {
+            "cutoff": self.cutoff,
+            "sweep": self.sweep,
+            "cursor": self.cursor,
+            "completed_at": self.completed_at,
+            "served": self.served,
+            "unverified": self.unverified,
+            "found_ids": self.found_ids,
+        }
+
+    def found_keys(self) -> set[str]:
+        """Machines with anything purged or still present: their requests are fulfilled first."""
+        counts = self.counts
+        return {
+            k for c in (counts.rewritten, counts.removed, counts.versions_deleted, self.remaining) for k in c
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PassState:
         return cls(
             pass_id=data["pass_id"],
-            request_ids=list(data["request_ids"]),
-            machine_keys=list(data["machine_keys"]),
+            request_ids=list(data.get("request_ids", [])),
+            machine_keys=list(data.get("machine_keys", [])),
             last_key=data.get("last_key"),
             objects_scanned=int(data.get("objects_scanned", 0)),
             counts=Counts.from_dict(data),
@@ -110,6 +150,13 @@ class PassState:
             remaining=Counter(data.get("remaining", {})),
             verify_unreadable=int(data.get("verify_unreadable", 0)),
             saves=int(data.get("saves", 0)),
+            cutoff=data.get("cutoff"),
+            sweep=int(data.get("sweep", 1)),
+            cursor=data.get("cursor"),
+            completed_at=data.get("completed_at"),
+            served=int(data.get("served", 0)),
+            unverified=int(data.get("unverified", 0)),
+            found_ids=list(data.get("found_ids", [])),
         )
 
     def progress(self, key: str, counts: Counts) -> dict[str, Any]:

@@ -36,6 +36,21 @@ class RequestPort(Protocol):
     def all_requests(self) -> list[ErasureRequest]: ...
     def set_status(self, request_id: str, status: RequestStatus, receipt: Receipt | None = None) -> None: ...
 
+    def open_requests_page(self, cursor: str | None, limit: int) -> tuple[list[ErasureRequest], str | None]:
+        """Up to about `limit` open requests after `cursor` (None: from the start), and the cursor to go
+        on from (None: that was the last page). A request changed behind the cursor is not read again."""
+
+    def pass_cutoff(self) -> datetime | None:
+        """The running purge pass's cutoff: open requests received before it are being served."""
+
+    def set_pass_cutoff(self, cutoff: datetime | None) -> None:
+        """Record the pass that takes the open requests received before `cutoff` (None: no pass)."""
+
+
+PASS_ITEM_ID = "purge-pass"  # noqa: S105 (an item id, no secret)
+"""The requests table's one item that is not a request: the running pass's cutoff (type purge_pass)."""
+_REQUEST_TYPE = "erasure"
+
 
 def _s(value: str) -> dict[str, str]:
     return {"S": value}
@@ -69,7 +84,7 @@ class RequestStore(LazyClient):
         item = self._call(
             "get_item", TableName=self._requests, Key={"request_id": _s(request_id)}, ConsistentRead=True
         ).get("Item")
-        return _from_item(item) if item else None
+        return _from_item(item) if item and _is_request(item) else None
 
     def create(self, request: ErasureRequest, replaces: str | None) -> None:
         """Write the request and point the machine's suppression entry at it, atomically.
@@ -109,14 +124,14 @@ class RequestStore(LazyClient):
         )
 
     def open_requests(self) -> list[ErasureRequest]:
-        return self._scan(
-            FilterExpression="#s <> :fulfilled",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":fulfilled": _s(RequestStatus.FULFILLED.value)},
-        )
+        return self._scan(**_OPEN)
 
     def all_requests(self) -> list[ErasureRequest]:
-        return self._scan()
+        return self._scan(
+            FilterExpression="#t = :erasure",
+            ExpressionAttributeNames={"#t": "type"},
+            ExpressionAttributeValues={":erasure": _s(_REQUEST_TYPE)},
+        )
 
     def _scan(self, **filters: Any) -> list[ErasureRequest]:
         """A Scan: the table holds one small item per request, read by the daily purge and the team."""
@@ -130,6 +145,34 @@ class RequestStore(LazyClient):
         except (ClientError, BotoCoreError) as error:
             raise RequestStoreUnavailable(type(error).__name__) from error
         return items
+
+    def open_requests_page(self, cursor: str | None, limit: int) -> tuple[list[ErasureRequest], str | None]:
+        """One Scan call (Limit counts items read before the filter, so a page may hold fewer)."""
+        start = {"ExclusiveStartKey": {"request_id": _s(cursor)}} if cursor else {}
+        page = self._call(
+            "scan", TableName=self._requests, ConsistentRead=True, Limit=limit, **_OPEN, **start
+        )
+        last = page.get("LastEvaluatedKey")
+        return [_from_item(item) for item in page.get("Items", [])], last["request_id"]["S"] if last else None
+
+    def pass_cutoff(self) -> datetime | None:
+        item = self._call(
+            "get_item", TableName=self._requests, Key={"request_id": _s(PASS_ITEM_ID)}, ConsistentRead=True
+        ).get("Item")
+        cutoff = (item or {}).get("cutoff", {}).get("S")
+        return datetime.fromisoformat(cutoff) if cutoff else None
+
+    def set_pass_cutoff(self, cutoff: datetime | None) -> None:
+        # UpdateItem creates the item the first time: the function needs no other write action.
+        if cutoff is None:
+            update: dict[str, Any] = {"UpdateExpression": "REMOVE cutoff"}
+        else:
+            update = {
+                "UpdateExpression": "SET #t = :t, cutoff = :c",
+                "ExpressionAttributeNames": {"#t": "type"},
+                "ExpressionAttributeValues": {":t": _s("purge_pass"), ":c": _s(iso(cutoff))},
+            }
+        self._call("update_item", TableName=self._requests, Key={"request_id": _s(PASS_ITEM_ID)}, **update)
 
     def set_status(self, request_id: str, status: RequestStatus, receipt: Receipt | None = None) -> None:
         names = {"#s": "status"}
@@ -146,6 +189,20 @@ class RequestStore(LazyClient):
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+
+_OPEN: dict[str, Any] = {
+    "FilterExpression": "#t = :erasure AND #s <> :fulfilled",
+    "ExpressionAttributeNames": {"#s": "status", "#t": "type"},
+    "ExpressionAttributeValues": {
+        ":fulfilled": _s(RequestStatus.FULFILLED.value),
+        ":erasure": _s(_REQUEST_TYPE),
+    },
+}
+
+
+def _is_request(item: dict[str, Any]) -> bool:
+    return bool(item.get("type", {}).get("S", _REQUEST_TYPE) == _REQUEST_TYPE)
 
 
 _RACE_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
@@ -173,7 +230,7 @@ def _attr(value: Any) -> dict[str, str]:
 def _to_item(request: ErasureRequest) -> dict[str, Any]:
     item: dict[str, Any] = {
         "request_id": _s(request.request_id),
-        "type": _s("erasure"),
+        "type": _s(_REQUEST_TYPE),
         "machine_key": _s(request.machine_key),
         "status": _s(request.status.value),
         "received_at": _s(iso(request.received_at)),
@@ -207,9 +264,13 @@ class MemoryRequestStore:
     def __init__(self, requests: Iterable[ErasureRequest] = ()) -> None:
         self.by_id: dict[str, ErasureRequest] = {}
         self.latest: dict[str, str] = {}
+        self.order: list[str] = []
+        """Request ids in the order filed: what open_requests_page walks (its cursor is a position)."""
+        self.cutoff: datetime | None = None
         for request in sorted(requests, key=lambda r: r.received_at):
             self.by_id[request.request_id] = request
             self.latest[request.machine_key] = request.request_id
+            self.order.append(request.request_id)
 
     def latest_request_id(self, machine_key: str) -> str | None:
         return self.latest.get(machine_key)
@@ -222,9 +283,24 @@ class MemoryRequestStore:
             raise ConcurrentFiling
         self.by_id[request.request_id] = request
         self.latest[request.machine_key] = request.request_id
+        self.order.append(request.request_id)
 
     def open_requests(self) -> list[ErasureRequest]:
         return [request for request in self.by_id.values() if request.status != RequestStatus.FULFILLED]
+
+    def open_requests_page(self, cursor: str | None, limit: int) -> tuple[list[ErasureRequest], str | None]:
+        start = int(cursor) if cursor else 0
+        end = start + limit
+        page = [self.by_id[request_id] for request_id in self.order[start:end]]
+        return [r for r in page if r.status != RequestStatus.FULFILLED], str(end) if end < len(
+            self.order
+        ) else None
+
+    def pass_cutoff(self) -> datetime | None:
+        return self.cutoff
+
+    def set_pass_cutoff(self, cutoff: datetime | None) -> None:
+        self.cutoff = cutoff
 
     def all_requests(self) -> list[ErasureRequest]:
         return list(self.by_id.values())

@@ -12,7 +12,7 @@ from ceip.datasubject.purge_checkpoint import S3Checkpoint
 from ceip.datasubject.request_store import RequestStore
 from ceip.datasubject.settings import DataSubjectSettings
 from ceip.machines.keyer import machine_keyer
-from ceip.machines.suppression import scan_keys
+from ceip.machines.suppression import read_key_set
 from ceip.runtime.clock import utc_now
 from ceip.storage.report_objects import S3ReportObjects
 
@@ -37,7 +37,7 @@ def build_purger(
         requests=RequestStore(settings.requests_table, settings.suppression_table),
         checkpoints=S3Checkpoint(settings.reports_bucket),
         keyer=machine_keyer(settings.machine_key_secret_id),
-        suppressed_keys=scan_keys(settings.suppression_table),
+        suppressed_keys=read_key_set(settings.suppression_table),
         now=now,
         deadline=deadline,
     )
