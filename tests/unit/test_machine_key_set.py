@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ceip.machines.suppression import MachineKeySet
+from ceip.machines.suppression import MachineKeySet, read_key_set
 
 
 def key(n: int) -> str:
@@ -26,3 +26,29 @@ def test_the_set_holds_16_bytes_a_key() -> None:
     keys = MachineKeySet.of(key(n) for n in range(50_000))
     assert len(keys) == 50_000
     assert keys.nbytes == 16 * 50_000
+
+
+class PagedScan:
+    """A DynamoDB client's Scan paginator over fixed pages (what read_key_set reads)."""
+
+    def __init__(self, pages: list[list[str]]) -> None:
+        self.pages = pages
+
+    def get_paginator(self, name: str) -> PagedScan:
+        assert name == "scan"
+        return self
+
+    def paginate(self, **_: object) -> list[dict[str, object]]:
+        return [{"Items": [{"machine_key": {"S": k}} for k in page]} for page in self.pages]
+
+
+def test_the_purge_holds_few_keys_as_a_set_and_many_as_packed_prefixes() -> None:
+    # Given a suppression table read in three pages of 40 keys
+    pages = [[key(n) for n in range(start, start + 40)] for start in (0, 40, 80)]
+    # When the purge reads it with room for 200 keys as strings, and with room for 100
+    few = read_key_set("suppression", PagedScan(pages), small_set_keys=200)
+    many = read_key_set("suppression", PagedScan(pages), small_set_keys=100)
+    # Then the first is a frozenset and the second a MachineKeySet of 16 bytes a key, both exact
+    assert few == frozenset(key(n) for n in range(120))
+    assert isinstance(many, MachineKeySet) and many.nbytes == 16 * 120
+    assert all(key(n) in many for n in range(120)) and key(120) not in many

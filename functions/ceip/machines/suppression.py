@@ -4,7 +4,8 @@ The port (SuppressionCheck) and two adapters, one per access pattern:
 - SuppressionLookup: one BatchGetItem for the (at most 100) machines of an ingest request;
 - SuppressionSnapshot: every key at once (a Scan), for aggregation, which asks about hundreds of
   thousands of machines;
-- MachineKeySet (read_key_set): every key at once for the purge, read page by page into 16 bytes a key,
+- read_key_set: every key at once for the purge, read page by page: a frozenset while few, a
+  MachineKeySet (16 bytes a key) past SMALL_SET_KEYS,
   so ten million erasures fit the function (160 MB).
 Both answer `suppressed(machine_ids) -> subset` and never hold or log a GUID beyond the call; so does
 the in-memory twin, MemorySuppression.
@@ -183,20 +184,34 @@ def _prefix(key: str) -> bytes:
     return bytes.fromhex(key[:32])
 
 
-def read_key_set(table: str, client: Any = None) -> MachineKeySet:
-    """Every suppressed machine key, read page by page (a Scan) into a MachineKeySet: no key is held as
-    a string beyond its page."""
+SMALL_SET_KEYS = 1_000_000
+"""Up to this many erasures the purge holds the keys as a frozenset of strings (about 150 bytes a key,
+150 MB at the limit; a lookup costs tens of nanoseconds, and the purge asks once per distinct machine and
+once per line of a hit object); past it, a MachineKeySet (16 bytes a key, a lookup in microseconds)."""
+
+
+def read_key_set(
+    table: str, client: Any = None, small_set_keys: int = SMALL_SET_KEYS
+) -> frozenset[str] | MachineKeySet:
+    """Every suppressed machine key, read page by page (a Scan): a frozenset while there are few, else a
+    MachineKeySet, so memory stays bounded (ADR 0012) and the common case keeps set-speed lookups."""
     client = client or dynamodb_client()
     packed = bytearray()
+    few: set[str] | None = set()
     try:
         for page in client.get_paginator("scan").paginate(
             TableName=table, ProjectionExpression=KEY_ATTRIBUTE, ConsistentRead=True
         ):
             for item in page.get("Items", []):
-                packed += _prefix(item[KEY_ATTRIBUTE]["S"])
+                key = item[KEY_ATTRIBUTE]["S"]
+                packed += _prefix(key)
+                if few is not None:
+                    few.add(key)
+                    if len(few) > small_set_keys:
+                        few = None  # too many to hold as strings: the packed prefixes serve from now on
     except (ClientError, BotoCoreError) as error:
         raise SuppressionUnavailable(type(error).__name__) from error
-    return MachineKeySet(packed)
+    return frozenset(few) if few is not None else MachineKeySet(packed)
 
 
 class SuppressionSnapshot:
