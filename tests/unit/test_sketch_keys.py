@@ -161,3 +161,23 @@ def test_days_keyed_the_earlier_way_are_left_out_of_the_windows_and_listed_as_mi
         assert row["machines"] == one_day[product]["machines"], (product, window_days)
         assert row["days_with_data"] == 2
         assert row["reports"] == 2 * one_day[product]["reports"]
+
+
+def test_a_window_whose_only_earlier_day_is_of_the_old_layout_counts_today_alone() -> None:
+    # Given the day before aggregated before the key version existed (its file has no key_version
+    # column, and no other file read in the run has one either)
+    store = MemoryStore()
+    before = DAY - timedelta(days=1)
+    run(objects_of(build_population(before, machines_per_product=10, seed=3).reports), store, day=before)
+    old = aggregate_keys.sketches_key(before)
+    store.objects[old] = as_version_1(store.objects[old])
+    # When the day is aggregated
+    population = build_population(DAY, machines_per_product=10, seed=3)
+    result = run(objects_of(population.reports), store)
+    # Then the day before is missing from both windows and the machines are today's alone
+    for window in result.manifest.windows:
+        assert before in window.missing_days and window.days_with_data == 1
+    today = truth.active([s.report for s in population.reports])
+    for row in read_table(store.objects, "internal", "active_rolling", DAY):
+        assert row["machines"] == today[row["product_id"]]["machines"]
+        assert row["reports"] == today[row["product_id"]]["reports"]
