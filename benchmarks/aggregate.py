@@ -44,6 +44,7 @@ from benchmarks.workloads.reports import (
     stored_line,
 )
 from ceip.aggregate import engine, loading, service
+from ceip.machines.sketch_key import SketchSalt
 from ceip.machines.suppression import MemorySuppression
 
 CACHE = PROJECT_ROOT / ".bench-cache" / "aggregate"
@@ -167,6 +168,7 @@ def child_aggregate(root: Path, stages: bool) -> dict[str, Any]:
             source=DirectorySource(root),
             store=DirectoryStore(Path(out)),
             suppression=MemorySuppression(),
+            sketch_salt=SketchSalt.from_secret(b"benchmark-machine-key-secret-32-bytes!"),
             options=options,
         )
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
@@ -203,6 +205,7 @@ def _instrument(timings: dict[str, float]) -> None:
     timed(engine.Engine, "append_reports", "parse NDJSON into DuckDB")
     timed(engine.Engine, "drop_unusable", "drop corrupt lines and duplicates")
     timed(engine.Engine, "machine_ids", "list machines for suppression")
+    timed(engine.Engine, "key_machines", "machines' keyed sketch keys (SQL)")
     timed(engine.Engine, "build_machine_tables", "per-machine and per-item tables (SQL)")
     timed(engine.Engine, "build_daily_tables", "daily tables (SQL)")
     timed(engine.Engine, "sketch_inputs", "sketch inputs (SQL, beside the daily tables)")

@@ -54,6 +54,7 @@ def _clear_caches() -> None:
     from ceip.ingest.settings import ingest_settings
     from ceip.machines.keyer import machine_keyer
     from ceip.machines.secret import machine_key_secret, secrets_client
+    from ceip.machines.sketch_key import sketch_salt
     from ceip.machines.suppression import dynamodb_client
     from ceip.privacy.mailer import ses_client
     from ceip.privacy.settings import privacy_settings
@@ -67,6 +68,7 @@ def _clear_caches() -> None:
         datasubject_settings,
         machine_keyer,
         machine_key_secret,
+        sketch_salt,
         secrets_client,
         dynamodb_client,
         privacy_settings,

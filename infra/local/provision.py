@@ -67,7 +67,36 @@ def _bucket(template: Template, logical_id: str, props: dict[str, Any]) -> str:
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
         )
+    if "LifecycleConfiguration" in props:
+        lifecycle: Any = {"Rules": lifecycle_rules(props["LifecycleConfiguration"]["Rules"])}
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=lifecycle)
     return name
+
+
+def lifecycle_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CloudFormation's lifecycle rules (resolved) in the S3 API's shape. Moto stores them and never
+    applies them; the local stack holds them so that it is configured like the deployed one."""
+    known = {"Id", "Status", "Prefix", "ExpirationInDays", "NoncurrentVersionExpiration"}
+    converted = []
+    for rule in rules:
+        unknown = set(rule) - known - {"AbortIncompleteMultipartUpload"}
+        if unknown:
+            raise ValueError(f"lifecycle rule {rule.get('Id')}: no local translation for {sorted(unknown)}")
+        api: dict[str, Any] = {
+            "ID": rule["Id"],
+            "Status": rule["Status"],
+            "Filter": {"Prefix": rule.get("Prefix", "")},
+        }
+        if "ExpirationInDays" in rule:
+            api["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+        if "NoncurrentVersionExpiration" in rule:
+            days = int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])
+            api["NoncurrentVersionExpiration"] = {"NoncurrentDays": days}
+        if "AbortIncompleteMultipartUpload" in rule:
+            days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+            api["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+        converted.append(api)
+    return converted
 
 
 def _table(template: Template, logical_id: str, props: dict[str, Any]) -> str:

@@ -117,3 +117,27 @@ def test_forwarded_address_is_not_in_storage_or_console(local_stack: RunningStac
     assert CANARY_FORWARDED not in listing.stdout
     assert CANARY_FORWARDED not in local_stack.console()
     assert "reports_stored" in local_stack.console()
+
+
+def test_the_aggregates_bucket_holds_the_templates_lifecycle_sketches_included(
+    local_stack: RunningStack,
+) -> None:
+    # Given the local stack provisioned from template.yaml (moto stores lifecycle rules, never applies them)
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=local_stack.state["endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    bucket = local_stack.state["resources"]["AggregatesBucket"]
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+    # Then the sketches expire after the default 35 days, their old versions a day later
+    sketches = rules["ExpireSketches"]
+    assert sketches["Filter"]["Prefix"] == "aggregates/internal/sketches/"
+    assert sketches["Expiration"]["Days"] == 35
+    assert sketches["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+    # and the tables themselves never expire
+    assert [r["ID"] for r in rules.values() if "Expiration" in r] == ["ExpireSketches"]

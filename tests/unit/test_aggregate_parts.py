@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import random
@@ -19,6 +20,8 @@ import pytest
 
 from ceip.aggregate import dates, engine, loading, queries, schedule, sketches, tables
 from ceip.aggregate.staging import fetch_objects, inflate_parts
+from ceip.machines.machine_key import machine_key
+from ceip.machines.sketch_key import SketchSalt
 from ceip.reports import limits
 from ceip.storage import aggregate_keys
 from ceip.storage.aggregate_s3 import MemorySource
@@ -143,16 +146,42 @@ def test_the_tables_built_beside_the_early_ones_read_none_of_them() -> None:
         assert not _tables_read(f"internal/{table}") & early, table
 
 
-def test_machine_key_is_the_guids_first_60_bits() -> None:
-    # Given GUIDs, the sketch input's machine key must be a fixed function of them on every day
+def test_machine_key_is_a_keyed_hash_of_the_guid_never_its_bits() -> None:
+    # Given GUIDs (upper-case spellings among them), the sketch input's machine key must be a fixed
+    # function of them on every day, keyed by the machine-key secret (issue 16: it was the first 60 bits)
     guids = [str(uuid.uuid4()) for _ in range(50)]
-    expression = "CAST(CAST(machine_id AS UHUGEINT) >> 68 AS BIGINT)"
-    assert expression in " ".join(queries.sql_text("machine_days").split())
+    guids[0] = guids[0].upper()
+    salt = SketchSalt.from_secret(b"a-machine-key-secret-of-32-bytes!!")
+    for name in ("machine_days", "problem_totals", "feature_totals", "machine_sketch_keys"):
+        assert "UHUGEINT" not in queries.sql_text(name), name
     con = duckdb.connect()
-    sql = f"SELECT {expression} FROM (SELECT CAST(? AS UUID) AS machine_id)"
-    got = [con.execute(sql, [g]).fetchone()[0] for g in guids]  # type: ignore[index]
-    # Then it equals the same bits taken in plain Python
-    assert got == [uuid.UUID(g).int >> 68 for g in guids]
+    con.execute("CREATE TABLE reports AS SELECT CAST(unnest(?) AS UUID) AS machine_id", [guids])
+    sql = f"SELECT CAST(machine_id AS VARCHAR), machine_key FROM ({queries.query('machine_sketch_keys')})"
+    got = dict(con.execute(sql, [salt.hex]).fetchall())
+    # Then it equals SHA-256(salt || canonical GUID)'s first 60 bits taken in plain Python
+    want = {
+        str(uuid.UUID(g)): int(hashlib.sha256((salt.hex + str(uuid.UUID(g))).encode()).hexdigest()[:15], 16)
+        for g in guids
+    }
+    assert got == want
+    # and none is the GUID's first 60 bits (what anyone holding the GUID could compute)
+    assert not set(got.values()) & {uuid.UUID(g).int >> 68 for g in guids}
+    # and another secret keys every machine differently
+    other = SketchSalt.from_secret(b"another-machine-key-secret-32-bytes")
+    assert not set(dict(con.execute(sql, [other.hex]).fetchall()).values()) & set(got.values())
+
+
+def test_the_sketch_salt_is_derived_apart_from_the_suppression_keys_and_never_printed() -> None:
+    secret = b"a-machine-key-secret-of-32-bytes!!"
+    salt = SketchSalt.from_secret(secret)
+    guid = str(uuid.uuid4())
+    # Given the salt, it is not the secret, nor a suppression key, and repr() does not show it
+    assert salt.hex != secret.hex() and secret.decode() not in salt.hex
+    assert salt.hex != machine_key(guid, secret)
+    assert salt.hex not in repr(salt) and secret.decode() not in repr(salt)
+    # a short secret is refused, as for the suppression keys
+    with pytest.raises(ValueError, match="32 bytes"):
+        SketchSalt.from_secret(b"short")
 
 
 def test_performance_medians_of_uneven_sample_lists_match_each_metric_on_its_own() -> None:
@@ -224,6 +253,7 @@ def test_the_largest_values_the_wire_format_accepts_are_read_exactly_and_their_s
         # When they are loaded and the per-machine and daily tables built
         assert session.append_reports([path]) == 3000
         assert session.drop_unusable() == {}
+        session.key_machines(SketchSalt.from_secret(b"a-machine-key-secret-of-32-bytes!!"))
         session.build_machine_tables()
         session.build_daily_tables(tables.DAILY_TABLES)
         con = session._con

@@ -16,6 +16,7 @@ import pytest
 
 from ceip.aggregate.service import AggregationOptions, aggregate_day
 from ceip.aggregate.tables import AUDIENCES, TABLES
+from ceip.machines.sketch_key import SketchSalt
 from ceip.machines.suppression import MemorySuppression
 from ceip.storage import aggregate_keys, keys, report_codec
 from ceip.storage.aggregate_s3 import MemorySource, MemoryStore
@@ -25,6 +26,7 @@ from tests.support.population import StoredReport, at, build_population, guid, o
 
 DAY = date(2026, 11, 28)
 K = 20
+SKETCH_SALT = SketchSalt.from_secret(b"test-machine-key-secret-of-32-bytes!")
 FOLD = 0.1
 
 
@@ -91,6 +93,7 @@ def run(objects: dict[str, bytes], store: MemoryStore, suppressed: set[str] = fr
         source=MemorySource(objects),
         store=store,
         suppression=MemorySuppression(suppressed),
+        sketch_salt=SKETCH_SALT,
         options=options(**kw),
         now=datetime(2026, 11, 29, 2, tzinfo=UTC),
     )
@@ -395,6 +398,7 @@ def test_suppression_is_asked_about_the_days_machines_only() -> None:
         source=MemorySource(world.objects),
         store=MemoryStore(),
         suppression=suppression,
+        sketch_salt=SKETCH_SALT,
         options=options(),
     )
     machines = {r["machine_id"] for r in world.counted} | world.suppressed

@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 from infra.local.template import Template
 
+from ceip.aggregate.tables import ROLLING_WINDOWS
+from ceip.storage import aggregate_keys
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA_KEY = "arn:aws:kms:us-east-1:123456789012:alias/ceip-local-datakey"
 """The data key's ARN as the local stack resolves it (a local alias stands for moto's random key id)."""
@@ -279,13 +282,69 @@ def test_aggregates_bucket_is_private_encrypted_tls_only_and_never_expires_table
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     rules = bucket.get("LifecycleConfiguration", {}).get("Rules", [])
-    assert not [r for r in rules if "ExpirationInDays" in r or "Expiration" in r]
+    # the one expiring rule is the sketches' (issue 16), scoped to their prefix: no table ever expires
+    expiring = [r for r in rules if "ExpirationInDays" in r or "Expiration" in r]
+    assert [r["Prefix"] for r in expiring] == ["aggregates/internal/sketches/"]
+    assert not [r for r in rules if "Prefix" not in r and ("ExpirationInDays" in r or "Expiration" in r)]
     policy = template.resources["AggregatesBucketPolicy"]["Properties"]["PolicyDocument"]
     (deny,) = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
     assert deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"
     # the raw-report lifecycle lives on another bucket than the one the function writes tables to
     (function,) = [f for f in template.functions() if f.logical_id == "AggregateFunction"]
     assert function.environment["AGGREGATES_BUCKET"] != function.environment["REPORTS_BUCKET"]
+
+
+def test_sketches_expire_after_the_longest_window_plus_a_margin_and_their_old_versions_a_day_later(
+    template: Template,
+) -> None:
+    # Given the aggregates bucket's rules and the windows the sketches serve
+    bucket = template.resources["AggregatesBucket"]["Properties"]
+    rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    rule = rules["ExpireSketches"]
+    longest = max(ROLLING_WINDOWS)
+    # Then the rule covers exactly the sketches' prefix, after a parameter's days
+    assert rule["Status"] == "Enabled"
+    assert rule["Prefix"] == aggregate_keys.table_prefix("internal", aggregate_keys.SKETCHES_TABLE)
+    assert rule["ExpirationInDays"] == {"Ref": "SketchRetentionDays"}
+    parameter = template.body["Parameters"]["SketchRetentionDays"]
+    # which can never be set so short that a window loses a day it needs, and defaults to a week more
+    assert parameter["MinValue"] > longest
+    assert parameter["Default"] == longest + 7
+    assert int(template.resolve(rule["ExpirationInDays"])) == longest + 7
+    # and a replaced or expired sketch does not linger for the tables' 30 days of versions
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+
+
+def test_erasure_requests_have_their_own_lower_throttling_than_the_default_route(template: Template) -> None:
+    # Given the privacy-requests function's routes and the API's default limits
+    events = template.resources["PrivacyRequestsFunction"]["Properties"]["Events"]
+    post = events["PostPrivacyRequest"]["Properties"]
+    assert (post["Method"], post["Path"]) == ("POST", "/v1/privacy/requests")
+    settings = post["RouteSettings"]
+    # Then POST has limits of its own from parameters, lower than the default route's
+    assert settings == {
+        "ThrottlingBurstLimit": {"Ref": "PrivacyRequestsThrottlingBurstLimit"},
+        "ThrottlingRateLimit": {"Ref": "PrivacyRequestsThrottlingRateLimit"},
+    }
+    limits = ("ThrottlingBurstLimit", "ThrottlingRateLimit")
+    burst, rate = (int(template.resolve(settings[k])) for k in limits)
+    assert (burst, rate) == (20, 10)
+    assert burst < int(template.parameter("ThrottlingBurstLimit"))
+    assert rate < int(template.parameter("ThrottlingRateLimit"))
+    # and the status route (a read) keeps the default
+    assert "RouteSettings" not in events["GetPrivacyRequest"]["Properties"]
+
+
+def test_sam_puts_the_erasure_route_limits_on_the_stage_under_its_route_key(transformed: Template) -> None:
+    (stage,) = transformed.of_type("AWS::ApiGatewayV2::Stage").values()
+    route_settings = stage["Properties"]["RouteSettings"]
+    assert set(route_settings) == {"POST /v1/privacy/requests"}
+    assert route_settings["POST /v1/privacy/requests"] == {
+        "ThrottlingBurstLimit": {"Ref": "PrivacyRequestsThrottlingBurstLimit"},
+        "ThrottlingRateLimit": {"Ref": "PrivacyRequestsThrottlingRateLimit"},
+    }
+    default = stage["Properties"]["DefaultRouteSettings"]
+    assert default["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
 
 
 # ---------------------------------------------------------------- every IAM policy (docs/security.md)

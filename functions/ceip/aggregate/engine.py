@@ -21,8 +21,9 @@ import numpy
 
 from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.queries import query
-from ceip.aggregate.sketches import DaySketch, SketchKey, Window
+from ceip.aggregate.sketches import SKETCH_KEY_VERSION, DaySketch, SketchKey, Window
 from ceip.aggregate.tables import AUDIENCES, FileFormat, engine_table, formats
+from ceip.machines.sketch_key import SketchSalt
 from ceip.storage.aggregate_keys import Audience
 
 T = TypeVar("T")
@@ -60,8 +61,11 @@ ROLLING_COLUMNS: dict[str, str] = {
     "machines BIGINT, reports BIGINT",
 }
 SKETCH_COLUMNS = (
-    "scope VARCHAR, product_id VARCHAR, item_id VARCHAR, item_kind VARCHAR, total BIGINT, sketch BLOB"
+    "scope VARCHAR, product_id VARCHAR, item_id VARCHAR, item_kind VARCHAR, total BIGINT, sketch BLOB, "
+    "key_version SMALLINT"
 )
+"""key_version: how the sketch's machine keys were derived (sketches.SKETCH_KEY_VERSION); files of
+version 1 predate the column."""
 _ROWS_VIEW = "python_rows"
 """The name under which _insert shows DuckDB the rows it inserts."""
 MACHINE_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
@@ -294,6 +298,12 @@ class Engine:
         return int(self._scalar("SELECT count(*) FROM reports"))
 
     # -- tables --------------------------------------------------------------------------------------
+    def key_machines(self, salt: SketchSalt) -> None:
+        """The day's machines' sketch keys (sql/machine_sketch_keys.sql), which the machine tables join:
+        run after the suppressed machines are deleted. The salt is bound, never part of the SQL text
+        (an error message quotes the text)."""
+        self._con.execute(f"CREATE TABLE machine_sketch_keys AS {query('machine_sketch_keys')}", [salt.hex])
+
     def build_machine_tables(self) -> None:
         for stage in MACHINE_TABLE_STAGES:
             self._create_tables({name: query(name) for name in stage})
@@ -440,7 +450,15 @@ class Engine:
             self._insert(
                 "sketches_out",
                 [
-                    (s.key.scope, s.key.product_id, s.key.item_id, s.key.item_kind, s.total, s.sketch)
+                    (
+                        s.key.scope,
+                        s.key.product_id,
+                        s.key.item_id,
+                        s.key.item_kind,
+                        s.total,
+                        s.sketch,
+                        SKETCH_KEY_VERSION,
+                    )
                     for s in sketches
                 ],
                 cursor,
@@ -451,20 +469,33 @@ class Engine:
             )
 
     def read_sketches(self, files: Mapping[date, Path]) -> dict[date, list[DaySketch]]:
-        """The sketches in each day's file, read in one statement (not one per day)."""
+        """The sketches in each day's file, read in one statement (not one per day). A day whose file
+        holds sketches keyed otherwise than SKETCH_KEY_VERSION (files before the column are version 1)
+        is left out: its machines' keys differ from today's, so a union would count them twice. The
+        windows list it as missing, like a day never aggregated."""
         if not files:
             return {}
         day_of = {str(path): day for day, path in files.items()}
+        source = "read_parquet(?, filename = true, union_by_name = true)"
+        columns = {
+            str(row[0])
+            for row in self._con.execute(f"DESCRIBE SELECT * FROM {source}", [list(day_of)]).fetchall()
+        }
+        version = "key_version" if "key_version" in columns else "CAST(1 AS SMALLINT)"
         rows = self._con.execute(
-            "SELECT filename, scope, product_id, item_id, item_kind, total, sketch "
-            "FROM read_parquet(?, filename = true)",
+            f"SELECT filename, scope, product_id, item_id, item_kind, total, sketch, {version} FROM {source}",
             [list(day_of)],
         ).fetchall()
         sketches: dict[date, list[DaySketch]] = {day: [] for day in files}
-        for filename, scope, product_id, item_id, item_kind, total, sketch in rows:
+        other_keys: set[date] = set()
+        for filename, scope, product_id, item_id, item_kind, total, sketch, key_version in rows:
+            day = day_of[filename]
+            if key_version != SKETCH_KEY_VERSION:
+                other_keys.add(day)
+                continue
             key = SketchKey(scope, product_id, item_id, item_kind)
-            sketches[day_of[filename]].append(DaySketch(key, int(total), bytes(sketch)))
-        return sketches
+            sketches[day].append(DaySketch(key, int(total), bytes(sketch)))
+        return {day: found for day, found in sketches.items() if day not in other_keys}
 
 
 def _copy(

@@ -38,6 +38,9 @@ class Parameters(_Frozen):
     fold_share: float
     dedup_lookback_hours: int
     hll_lg_k: int
+    sketch_key_version: int = Field(
+        description="How the sketches key machines (2: a keyed hash under the machine-key secret)."
+    )
 
 
 class WindowSummary(_Frozen):
@@ -46,7 +49,8 @@ class WindowSummary(_Frozen):
     end: date
     days_with_data: int
     missing_days: list[date] = Field(
-        description="Days of the window without sketches (not aggregated): their machines are not counted."
+        description="Days of the window without usable sketches (not aggregated, or keyed under an "
+        "earlier sketch_key_version): their machines are not counted."
     )
 
 

@@ -24,8 +24,9 @@ from ceip.aggregate.manifest import Engine as EngineInfo
 from ceip.aggregate.manifest import InputCounts, Manifest, Parameters, WindowSummary
 from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.schedule import BUILT_BESIDE, PUBLISHED_EARLY, STORE_WORKERS, DaySchedule
-from ceip.aggregate.sketches import LG_K, DaySketch, Window, rolling_windows, sketch_of
+from ceip.aggregate.sketches import LG_K, SKETCH_KEY_VERSION, DaySketch, Window, rolling_windows, sketch_of
 from ceip.aggregate.tables import AUDIENCES, ROLLING_TABLES, ROLLING_WINDOWS, TABLES
+from ceip.machines.sketch_key import SketchSalt
 from ceip.machines.suppression import SuppressionCheck
 from ceip.storage import aggregate_keys, keys
 from ceip.storage.aggregate_s3 import AggregateStore, ReportSource
@@ -87,6 +88,7 @@ def aggregate_day(
     source: ReportSource,
     store: AggregateStore,
     suppression: SuppressionCheck,
+    sketch_salt: SketchSalt,
     options: AggregationOptions,
     now: datetime | None = None,
 ) -> DayResult:
@@ -114,7 +116,7 @@ def aggregate_day(
                 listed.previous_day, source, options, to=work.previous, append=engine.append_previous_ids
             )
             kept = _drop_unusable_and_suppressed(engine, suppression)
-            _build_machine_tables(engine)
+            _build_machine_tables(engine, sketch_salt)
             earlier = engine.read_sketches(earlier_files.result())
             early, beside, (windows, rolling) = schedule.tables_side_by_side(
                 small=functools.partial(_build_and_publish_daily, engine, PUBLISHED_EARLY, work.out, rules),
@@ -268,9 +270,11 @@ def _drop_unusable_and_suppressed(engine: Engine, suppression: SuppressionCheck)
     )
 
 
-def _build_machine_tables(engine: Engine) -> None:
-    """The per-machine and per-item tables every daily table and sketch reads, products as an ENUM."""
+def _build_machine_tables(engine: Engine, sketch_salt: SketchSalt) -> None:
+    """The per-machine and per-item tables every daily table and sketch reads, products as an ENUM,
+    machines keyed for the sketches."""
     engine.encode_products()
+    engine.key_machines(sketch_salt)
     engine.build_machine_tables()
 
 
@@ -399,6 +403,7 @@ def _manifest(
             fold_share=options.fold_share,
             dedup_lookback_hours=options.lookback_hours,
             hll_lg_k=LG_K,
+            sketch_key_version=SKETCH_KEY_VERSION,
         ),
         rows=rows,
         files=files,

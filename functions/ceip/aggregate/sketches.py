@@ -20,6 +20,10 @@ from typing import Literal
 from datasketches import hll_sketch, hll_union, tgt_hll_type
 
 LG_K = 12
+SKETCH_KEY_VERSION = 2
+"""How machines are keyed in the stored sketches: 2, a keyed hash of the GUID under a salt derived from
+the machine-key secret (sql/machine_sketch_keys.sql); 1 (files without the column), the GUID's first
+60 bits. Keys of two versions never match, so days of another version are left out of the windows."""
 HLL_TYPE = tgt_hll_type.HLL_8
 RELATIVE_STANDARD_ERROR = 1.04 / (2**LG_K) ** 0.5
 Scope = Literal["problem", "feature", "active"]

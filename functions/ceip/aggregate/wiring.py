@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ceip.aggregate import service
 from ceip.aggregate.settings import AggregateSettings
+from ceip.machines.sketch_key import SketchSalt, sketch_salt
 from ceip.machines.snapshot import suppression_snapshot
 from ceip.machines.suppression import SuppressionCheck
 from ceip.storage.aggregate_s3 import AggregateStore, ReportSource, S3AggregateStore, S3ReportSource
@@ -38,11 +39,17 @@ class Aggregation:
     source: ReportSource
     store: AggregateStore
     suppression: SuppressionCheck
+    sketch_salt: SketchSalt
     options: service.AggregationOptions
 
     def run(self, day: date) -> service.DayResult:
         return service.aggregate_day(
-            day, source=self.source, store=self.store, suppression=self.suppression, options=self.options
+            day,
+            source=self.source,
+            store=self.store,
+            suppression=self.suppression,
+            sketch_salt=self.sketch_salt,
+            options=self.options,
         )
 
 
@@ -52,5 +59,6 @@ def build_aggregation(settings: AggregateSettings) -> Aggregation:
         source=S3ReportSource(settings.reports_bucket),
         store=S3AggregateStore(settings.aggregates_bucket),
         suppression=suppression_snapshot(settings.suppression_table, settings.machine_key_secret_id),
+        sketch_salt=sketch_salt(settings.machine_key_secret_id),
         options=options_from(settings),
     )

@@ -1,6 +1,6 @@
 -- sketch_inputs: per sketch key, the exact total and the machines to put in its HLL sketch.
--- A machine enters a sketch as its machine_key (the GUID's first 60 bits read as an integer; see
--- machine_days.sql): the same on every day and in any engine, and never the GUID itself.
+-- A machine enters a sketch as its machine_key (a keyed hash of the GUID; see machine_sketch_keys.sql):
+-- the same on every day and in any engine, and never the GUID or bits of it.
 SELECT
     'problem' AS scope,
     product_id,
