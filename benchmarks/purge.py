@@ -271,7 +271,8 @@ class Erasures:
     machines: frozenset[str]
     requests: tuple[ErasureRequest, ...]
     keys: frozenset[str]
-    """The suppression table's content: what purge_app reads with scan_keys before the pass."""
+    """The suppression table's content, as the purge reads it before the pass (read_key_set: a frozenset
+    at this size)."""
 
 
 def erasures(machines: list[str], count: int = ERASURES, seed: int = SEED) -> Erasures:

@@ -35,15 +35,12 @@ from ceip.privacy.tickets import (
     entry,
     transition,
 )
+from ceip.runtime.clock import utc_now
 from ceip.storage.inbox_keys import sent_key
 
 MAX_REF_ATTEMPTS = 8
 GUIDS_ATTACHED = "guids_attached"
 GUIDS_DETACHED = "guids_detached"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
