@@ -11,7 +11,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from ceip.aggregate.bounds import ContributionBounds
+
 Row = dict[str, Any]
+BOUNDS = ContributionBounds()
 BUCKETS = (("0", 0, 0), ("1", 1, 1), ("2-4", 2, 4), ("5-9", 5, 9), ("10-19", 10, 19), ("20-49", 20, 49))
 BUCKETS += (("50-99", 50, 99), ("100+", 100, None))
 
@@ -34,6 +37,35 @@ def _machines_by_product(reports: list[Row]) -> dict[str, set[str]]:
     return found
 
 
+def within_bounds(reports: list[Row], bounds: ContributionBounds = BOUNDS) -> list[Row]:
+    """The reports a day counts: per machine its `products` products with the most reports (ties by
+    product id), and per machine and product its first `reports` reports by created_at."""
+    by_machine: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
+    for report in reports:
+        by_machine[report["machine_id"]][report["product"]["id"]].append(report)
+    kept = []
+    for products in by_machine.values():
+        ranked = sorted(products.items(), key=lambda item: (-len(item[1]), item[0]))
+        for _, sent in ranked[: bounds.products]:
+            kept.extend(sorted(sent, key=lambda r: (_created(r), r["report_id"]))[: bounds.reports])
+    return kept
+
+
+def _bounded_per_machine(
+    counts: dict[tuple[str, ...], dict[str, int]], keep: int, clip: int
+) -> dict[tuple[str, ...], dict[str, int]]:
+    """Per machine, its `keep` items with the highest counts (ties by key), each clipped to `clip`."""
+    per_machine: dict[str, list[tuple[tuple[str, ...], int]]] = defaultdict(list)
+    for key, machines in counts.items():
+        for machine, count in machines.items():
+            per_machine[machine].append((key, count))
+    bounded: dict[tuple[str, ...], dict[str, int]] = defaultdict(dict)
+    for machine, items in per_machine.items():
+        for key, count in sorted(items, key=lambda item: (-item[1], item[0]))[:keep]:
+            bounded[key][machine] = min(count, clip)
+    return bounded
+
+
 def active(reports: list[Row]) -> dict[str, Row]:
     counts: dict[str, int] = defaultdict(int)
     for report in reports:
@@ -45,7 +77,7 @@ def active(reports: list[Row]) -> dict[str, Row]:
 
 
 def problems(reports: list[Row]) -> dict[tuple[str, str, str], Row]:
-    hits: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    hits: dict[tuple[str, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for report in reports:
         for problem in report.get("performance", {}).get("problems", []):
             if problem["count"] > 0:
@@ -53,7 +85,7 @@ def problems(reports: list[Row]) -> dict[tuple[str, str, str], Row]:
                 hits[key][report["machine_id"]] += problem["count"]
     actives = _machines_by_product(reports)
     table = {}
-    for key, per_machine in hits.items():
+    for key, per_machine in _bounded_per_machine(hits, BOUNDS.problems, BOUNDS.hits).items():
         total = sum(per_machine.values())
         table[key] = {
             "hits": total,
@@ -66,7 +98,7 @@ def problems(reports: list[Row]) -> dict[tuple[str, str, str], Row]:
 
 
 def features(reports: list[Row]) -> dict[tuple[str, str], Row]:
-    uses: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    uses: dict[tuple[str, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for report in reports:
         for feature in report.get("usage", {}).get("features", []):
             if feature["count"] > 0:
@@ -78,7 +110,7 @@ def features(reports: list[Row]) -> dict[tuple[str, str], Row]:
             "machines": len(per_machine),
             "prevalence": len(per_machine) / len(actives[key[0]]),
         }
-        for key, per_machine in uses.items()
+        for key, per_machine in _bounded_per_machine(uses, BOUNDS.features, BOUNDS.uses).items()
     }
 
 
@@ -102,7 +134,7 @@ def configuration(reports: list[Row]) -> dict[tuple[str, str, str], Row]:
             "os_family": config.get("os", {}).get("family"),
             "os_version": config.get("os", {}).get("version"),
         }
-        for name, on in config.get("hardware_features", {}).items():
+        for name, on in sorted(config.get("hardware_features", {}).items())[: BOUNDS.hardware_features]:
             facts[f"hardware_features.{name}"] = "true" if on else "false"
         for dimension, value in facts.items():
             if value is not None:

@@ -19,6 +19,7 @@ import duckdb
 import pytest
 
 from ceip.aggregate import dates, engine, loading, queries, schedule, sketches, tables
+from ceip.aggregate.bounds import CardinalityCaps, ContributionBounds
 from ceip.aggregate.staging import fetch_objects, inflate_parts
 from ceip.machines.machine_key import machine_key
 from ceip.machines.sketch_key import SketchSalt
@@ -254,8 +255,10 @@ def test_the_largest_values_the_wire_format_accepts_are_read_exactly_and_their_s
         assert session.append_reports([path]) == 3000
         assert session.drop_unusable() == {}
         session.key_machines(SketchSalt.from_secret(b"a-machine-key-secret-of-32-bytes!!"))
-        session.build_machine_tables()
-        session.build_daily_tables(tables.DAILY_TABLES)
+        # (with bounds that let every report and count through: this is about types, not bounds)
+        unbounded = ContributionBounds(reports=3000, hits=2**40, uses=2**40)
+        session.build_machine_tables(unbounded, CardinalityCaps())
+        session.build_daily_tables(tables.DAILY_TABLES, CardinalityCaps())
         con = session._con
         # Then every value reads back as sent, and the sums are exact
         assert con.execute("SELECT hits, top_machine_hits FROM problem_totals").fetchall() == [

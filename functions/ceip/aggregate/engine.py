@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import duckdb
 import numpy
 
+from ceip.aggregate.bounds import OTHER, CardinalityCaps, ContributionBounds
 from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.queries import query
 from ceip.aggregate.sketches import SKETCH_KEY_VERSION, DaySketch, SketchKey, Window
@@ -73,6 +74,7 @@ MACHINE_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
     ("problem_totals",),
     ("feature_totals",),
     ("machine_configurations",),
+    ("machine_hardware",),
 )
 """The per-machine and per-item tables (sql/<name>.sql) that the daily tables and the sketch inputs
 read, a stage at a time; a table reads only `reports` and earlier stages' tables. The first three
@@ -267,6 +269,18 @@ class Engine:
         )
         return [str(machine_id) for machine_id in self._con.execute(sql).fetchnumpy()["machine_id"]]
 
+    def drop_over_bounds(self, bounds: ContributionBounds) -> dict[str, int]:
+        """Delete the reports beyond each machine's daily bounds (sql/over_bounds.sql); counts per reason."""
+        sql = query("over_bounds", max_products=bounds.products, max_reports=bounds.reports)
+        self._con.execute(f"CREATE TEMP TABLE over_bounds AS {sql}")
+        counts = dict(
+            self._con.execute("SELECT reason, count(*) FROM over_bounds GROUP BY reason").fetchall()
+        )
+        if counts:
+            self._con.execute("DELETE FROM reports WHERE rowid IN (SELECT row_id FROM over_bounds)")
+        self._con.execute("DROP TABLE over_bounds")
+        return {str(reason): int(count) for reason, count in counts.items()}
+
     def drop_machines(self, machine_ids: Sequence[str]) -> int:
         """Delete every report of these machines; returns how many reports went."""
         if not machine_ids:
@@ -304,14 +318,45 @@ class Engine:
         (an error message quotes the text)."""
         self._con.execute(f"CREATE TABLE machine_sketch_keys AS {query('machine_sketch_keys')}", [salt.hex])
 
-    def build_machine_tables(self) -> None:
+    def build_machine_tables(self, bounds: ContributionBounds, caps: CardinalityCaps) -> None:
+        parameters = {
+            "max_problems": bounds.problems,
+            "max_hits": bounds.hits,
+            "max_problem_ids": caps.problem_ids,
+            "max_features": bounds.features,
+            "max_uses": bounds.uses,
+            "max_feature_ids": caps.feature_ids,
+            "max_hardware_features": bounds.hardware_features,
+        }
         for stage in MACHINE_TABLE_STAGES:
-            self._create_tables({name: query(name) for name in stage})
+            self._create_tables({name: query(name, **parameters) for name in stage})
 
-    def build_daily_tables(self, tables: Collection[str]) -> None:
+    def build_daily_tables(self, tables: Collection[str], caps: CardinalityCaps) -> None:
         """These daily tables (any of DAILY_TABLES whose inputs are built), in stage order."""
         for stage in DAILY_TABLE_STAGES:
-            self._create_tables({name: query(f"internal/{name}") for name in stage if name in tables})
+            self._create_tables(
+                {
+                    name: query(f"internal/{name}", max_hardware_names=caps.hardware_features)
+                    for name in stage
+                    if name in tables
+                }
+            )
+
+    def folded_ids(self, caps: CardinalityCaps) -> dict[str, int]:
+        """Distinct ids beyond the day's caps: problems and features folded into OTHER, hardware-feature
+        names dropped (summed over products)."""
+        problems = self._scalar(f"SELECT sum(folded_ids) FROM problem_totals WHERE problem_id = '{OTHER}'")
+        features = self._scalar(f"SELECT sum(folded_ids) FROM feature_totals WHERE feature_id = '{OTHER}'")
+        hardware = self._scalar(
+            "SELECT count(*) FROM (SELECT product_id, name FROM machine_hardware GROUP BY product_id, name "
+            "QUALIFY row_number() OVER (PARTITION BY product_id ORDER BY count(*) DESC, name) > ?)",
+            [caps.hardware_features],
+        )
+        return {
+            "problem_ids": int(problems or 0),
+            "feature_ids": int(features or 0),
+            "hardware_features": int(hardware or 0),
+        }
 
     def _create_tables(self, definitions: dict[str, str]) -> None:
         """CREATE TABLE name AS sql for each, side by side (the tables must not read one another)."""

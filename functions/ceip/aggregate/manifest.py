@@ -29,6 +29,10 @@ class InputCounts(_Frozen):
     previous_day_objects_read: int
     suppressed_machines_dropped: int
     suppressed_reports_dropped: int
+    over_products_reports_dropped: int = Field(
+        description="Reports of a machine for products beyond its daily bound (bounds.ContributionBounds)."
+    )
+    over_reports_dropped: int = Field(description="Reports of a machine and product beyond its daily bound.")
     reports_aggregated: int
     machines: int = Field(description="Distinct machines among the aggregated reports (all products).")
 
@@ -41,6 +45,18 @@ class Parameters(_Frozen):
     sketch_key_version: int = Field(
         description="How the sketches key machines (2: a keyed hash under the machine-key secret)."
     )
+    bounds: dict[str, int] = Field(description="Per machine and day (bounds.ContributionBounds).")
+    caps: dict[str, int] = Field(
+        description="Distinct ids kept per product and day (bounds.CardinalityCaps)."
+    )
+
+
+class Folded(_Frozen):
+    """Distinct ids beyond the caps, summed over products."""
+
+    problem_ids: int = Field(description="Folded into problem id '(other)'.")
+    feature_ids: int = Field(description="Folded into feature id '(other)'.")
+    hardware_features: int = Field(description="Hardware-feature names dropped from the configuration table.")
 
 
 class WindowSummary(_Frozen):
@@ -68,6 +84,7 @@ class Manifest(_Frozen):
     )
     input: InputCounts
     parameters: Parameters
+    folded: Folded
     rows: dict[str, int] = Field(description="Rows per table, keyed audience/table.")
     files: list[str] = Field(description="Every object this run wrote, manifest excluded.")
     stale_files_deleted: int

@@ -9,6 +9,7 @@ handler and the `ceip aggregate` CLI both call aggregate_day().
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -18,10 +19,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 from ceip.aggregate import dates
+from ceip.aggregate.bounds import CardinalityCaps, ContributionBounds
 from ceip.aggregate.engine import ActiveProduct, Engine, EngineLimits, PartnerRules, Published, SketchInput
 from ceip.aggregate.loading import Append, Loaded, load_objects
 from ceip.aggregate.manifest import Engine as EngineInfo
-from ceip.aggregate.manifest import InputCounts, Manifest, Parameters, WindowSummary
+from ceip.aggregate.manifest import Folded, InputCounts, Manifest, Parameters, WindowSummary
 from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.schedule import BUILT_BESIDE, PUBLISHED_EARLY, STORE_WORKERS, DaySchedule
 from ceip.aggregate.sketches import LG_K, SKETCH_KEY_VERSION, DaySketch, Window, rolling_windows, sketch_of
@@ -52,6 +54,8 @@ class AggregationOptions:
     chunk_objects: int = 2500
     """Objects fetched per chunk: the next chunk is fetched while this one is parsed."""
     rows_per_file: int = 1_000_000
+    bounds: ContributionBounds = dataclasses.field(default_factory=ContributionBounds)
+    caps: CardinalityCaps = dataclasses.field(default_factory=CardinalityCaps)
     work_dir: Path | None = None
     """Where staged reports and DuckDB's files go (the system temp directory when None)."""
 
@@ -115,12 +119,17 @@ def aggregate_day(
             previous = _load(
                 listed.previous_day, source, options, to=work.previous, append=engine.append_previous_ids
             )
-            kept = _drop_unusable_and_suppressed(engine, suppression)
-            _build_machine_tables(engine, sketch_salt)
+            kept = _drop_unusable_and_suppressed(engine, suppression, options.bounds)
+            _build_machine_tables(engine, sketch_salt, options)
+            folded = engine.folded_ids(options.caps)
             earlier = engine.read_sketches(earlier_files.result())
             early, beside, (windows, rolling) = schedule.tables_side_by_side(
-                small=functools.partial(_build_and_publish_daily, engine, PUBLISHED_EARLY, work.out, rules),
-                heavy=functools.partial(_build_and_publish_daily, engine, BUILT_BESIDE, work.out, rules),
+                small=functools.partial(
+                    _build_and_publish_daily, engine, PUBLISHED_EARLY, work.out, rules, options.caps
+                ),
+                heavy=functools.partial(
+                    _build_and_publish_daily, engine, BUILT_BESIDE, work.out, rules, options.caps
+                ),
                 rolling=functools.partial(_build_and_publish_rolling, day, engine, earlier, work, rules),
             )
             active = engine.active_products()
@@ -130,7 +139,9 @@ def aggregate_day(
             engine, functools.partial(_replace_day_output, day, store, outputs, manifest_key)
         )
     counts = _input_counts(listed, loaded, previous, kept)
-    manifest = _manifest(day, now, options, counts, rows=rows, files=written, stale=stale, windows=windows)
+    manifest = _manifest(
+        day, now, options, counts, Folded(**folded), rows=rows, files=written, stale=stale, windows=windows
+    )
     # Written last: a manifest present means every file it lists is in place.
     store.put(manifest_key, manifest.model_dump_json(indent=2).encode(), content_type=CONTENT_TYPES["json"])
     return DayResult(manifest, manifest_key, active)
@@ -175,7 +186,7 @@ class _Kept:
     """What cleaning dropped, and what is left to aggregate."""
 
     dropped: dict[str, int]
-    """Reports deleted per reason: corrupt, duplicate, seen_previous_day."""
+    """Reports deleted per reason: corrupt, duplicate, seen_previous_day, over_products, over_reports."""
     suppressed_machines: int
     suppressed_reports: int
     machines: int
@@ -255,12 +266,17 @@ def _closed_on_failure(engine: Engine) -> Iterator[None]:
         raise
 
 
-def _drop_unusable_and_suppressed(engine: Engine, suppression: SuppressionCheck) -> _Kept:
-    """Delete corrupt lines, duplicates and the reports of suppressed machines; count what is left."""
+def _drop_unusable_and_suppressed(
+    engine: Engine, suppression: SuppressionCheck, bounds: ContributionBounds
+) -> _Kept:
+    """Delete corrupt lines, duplicates, the reports of suppressed machines and those beyond a machine's
+    daily bounds (after suppression: an erased machine's reports never decide what another keeps);
+    count what is left."""
     dropped = engine.drop_unusable()
     day_machines = engine.machine_ids()
     suppressed = suppression.suppressed(day_machines) & set(day_machines)
     suppressed_reports = engine.drop_machines(sorted(suppressed))
+    dropped.update(engine.drop_over_bounds(bounds))
     return _Kept(
         dropped=dropped,
         suppressed_machines=len(suppressed),
@@ -270,18 +286,18 @@ def _drop_unusable_and_suppressed(engine: Engine, suppression: SuppressionCheck)
     )
 
 
-def _build_machine_tables(engine: Engine, sketch_salt: SketchSalt) -> None:
+def _build_machine_tables(engine: Engine, sketch_salt: SketchSalt, options: AggregationOptions) -> None:
     """The per-machine and per-item tables every daily table and sketch reads, products as an ENUM,
-    machines keyed for the sketches."""
+    machines keyed for the sketches, ids within the contribution bounds and caps."""
     engine.encode_products()
     engine.key_machines(sketch_salt)
-    engine.build_machine_tables()
+    engine.build_machine_tables(options.bounds, options.caps)
 
 
 def _build_and_publish_daily(
-    engine: Engine, tables: Sequence[str], out: Path, rules: PartnerRules
+    engine: Engine, tables: Sequence[str], out: Path, rules: PartnerRules, caps: CardinalityCaps
 ) -> list[Published]:
-    engine.build_daily_tables(tables)
+    engine.build_daily_tables(tables, caps)
     return engine.publish(tables, out, rules)
 
 
@@ -378,6 +394,8 @@ def _input_counts(listed: _Listed, loaded: Loaded, previous: Loaded, kept: _Kept
         previous_day_objects_read=previous.objects_read,
         suppressed_machines_dropped=kept.suppressed_machines,
         suppressed_reports_dropped=kept.suppressed_reports,
+        over_products_reports_dropped=kept.dropped.get("over_products", 0),
+        over_reports_dropped=kept.dropped.get("over_reports", 0),
         reports_aggregated=kept.reports,
         machines=kept.machines,
     )
@@ -388,6 +406,7 @@ def _manifest(
     now: datetime | None,
     options: AggregationOptions,
     counts: InputCounts,
+    folded: Folded,
     *,
     rows: dict[str, int],
     files: list[str],
@@ -404,7 +423,10 @@ def _manifest(
             dedup_lookback_hours=options.lookback_hours,
             hll_lg_k=LG_K,
             sketch_key_version=SKETCH_KEY_VERSION,
+            bounds=dataclasses.asdict(options.bounds),
+            caps=dataclasses.asdict(options.caps),
         ),
+        folded=folded,
         rows=rows,
         files=files,
         stale_files_deleted=stale,

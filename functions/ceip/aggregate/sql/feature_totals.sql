@@ -1,6 +1,12 @@
 -- feature_totals: per product and feature, the day's uses and distinct machines, with the machine keys
 -- that go into the feature's HLL sketch (machine_key: see machine_sketch_keys.sql). An entry with count 0 is
 -- not a use. Uses are first summed per machine, then per feature: one pass for the table and the sketch.
+-- Bounds (bounds.py), as in problem_totals.sql:
+--   per machine   at most ${max_features} distinct features over all its products, the most used first
+--                 (ties by product and id), each clipped to ${max_uses} uses
+--   per product   at most ${max_feature_ids} ids, the most machines first (ties by id); the rest are
+--                 folded into '(other)', where a machine counts once
+-- folded_ids: how many of the day's ids the row stands for (1, or those folded into '(other)').
 WITH entries AS (
     SELECT product_id, machine_id, unnest(usage.features) AS f
     FROM reports
@@ -10,17 +16,46 @@ per_machine AS (
         product_id,
         f.id AS feature_id,
         machine_id,
-        CAST(sum(f.count) AS BIGINT) AS uses
+        least(sum(f.count), ${max_uses}) AS uses
     FROM entries
     WHERE f.count > 0
     GROUP BY product_id, f.id, machine_id
+    QUALIFY row_number() OVER (PARTITION BY machine_id ORDER BY sum(f.count) DESC, product_id, f.id)
+        <= ${max_features}
+),
+ids AS (
+    SELECT
+        product_id,
+        feature_id,
+        row_number() OVER (PARTITION BY product_id ORDER BY count(*) DESC, feature_id)
+            <= ${max_feature_ids} AS kept
+    FROM per_machine
+    GROUP BY product_id, feature_id
+),
+folded AS (
+    SELECT
+        m.product_id,
+        CASE WHEN i.kept THEN m.feature_id ELSE '(other)' END AS feature_id,
+        m.machine_id,
+        CAST(sum(m.uses) AS BIGINT) AS uses
+    FROM per_machine AS m
+    INNER JOIN ids AS i USING (product_id, feature_id)
+    GROUP BY ALL
+),
+folded_ids AS (
+    SELECT product_id, '(other)' AS feature_id, count(*) AS folded_ids
+    FROM ids
+    WHERE NOT kept
+    GROUP BY product_id
 )
 SELECT
-    product_id,
-    feature_id,
-    CAST(sum(uses) AS BIGINT) AS uses,
+    f.product_id,
+    f.feature_id,
+    CAST(sum(f.uses) AS BIGINT) AS uses,
     count(*) AS machines,
+    coalesce(any_value(o.folded_ids), 1) AS folded_ids,
     list(keys.machine_key) AS machine_keys
-FROM per_machine
+FROM folded AS f
 JOIN machine_sketch_keys AS keys USING (machine_id)
-GROUP BY product_id, feature_id
+LEFT JOIN folded_ids AS o USING (product_id, feature_id)
+GROUP BY f.product_id, f.feature_id

@@ -4,6 +4,7 @@
 -- (Athena: CAST(json_parse(configuration) AS ROW(...)), the hardware map as MAP(VARCHAR, BOOLEAN).)
 SELECT
     product_id,
+    machine_id,
     json_transform(
         configuration,
         '{"processor_count": "BIGINT", "network_connection_count": "BIGINT",

@@ -3,6 +3,12 @@
 -- see machine_sketch_keys.sql). An entry with count 0 is not a hit. Hits are first summed per machine (a
 -- machine reports a problem in several reports), then per problem: one pass for the table and the sketch.
 -- Sums are cast to BIGINT: DuckDB sums integers as HUGEINT, which Parquet would store as DOUBLE.
+-- Bounds (bounds.py), before anything is counted:
+--   per machine   at most ${max_problems} distinct (problem, kind) over all its products, the most hit
+--                 first (ties by product, id, kind), each clipped to ${max_hits} hits
+--   per product   at most ${max_problem_ids} ids, the most machines first (ties by id, kind); the rest
+--                 are folded into '(other)' of their kind, where a machine counts once
+-- folded_ids: how many of the day's ids the row stands for (1, or those folded into '(other)').
 WITH entries AS (
     SELECT product_id, machine_id, unnest(performance.problems) AS p
     FROM reports
@@ -13,19 +19,51 @@ per_machine AS (
         p.id AS problem_id,
         p.kind AS kind,
         machine_id,
-        CAST(sum(p.count) AS BIGINT) AS hits
+        least(sum(p.count), ${max_hits}) AS hits
     FROM entries
     WHERE p.count > 0
     GROUP BY product_id, p.id, p.kind, machine_id
+    QUALIFY row_number() OVER (
+        PARTITION BY machine_id ORDER BY sum(p.count) DESC, product_id, p.id, p.kind
+    ) <= ${max_problems}
+),
+ids AS (
+    SELECT
+        product_id,
+        problem_id,
+        kind,
+        row_number() OVER (PARTITION BY product_id ORDER BY count(*) DESC, problem_id, kind)
+            <= ${max_problem_ids} AS kept
+    FROM per_machine
+    GROUP BY product_id, problem_id, kind
+),
+folded AS (
+    SELECT
+        m.product_id,
+        CASE WHEN i.kept THEN m.problem_id ELSE '(other)' END AS problem_id,
+        m.kind,
+        m.machine_id,
+        CAST(sum(m.hits) AS BIGINT) AS hits
+    FROM per_machine AS m
+    INNER JOIN ids AS i USING (product_id, problem_id, kind)
+    GROUP BY ALL
+),
+folded_ids AS (
+    SELECT product_id, '(other)' AS problem_id, kind, count(*) AS folded_ids
+    FROM ids
+    WHERE NOT kept
+    GROUP BY product_id, kind
 )
 SELECT
-    product_id,
-    problem_id,
-    kind,
-    CAST(sum(hits) AS BIGINT) AS hits,
+    f.product_id,
+    f.problem_id,
+    f.kind,
+    CAST(sum(f.hits) AS BIGINT) AS hits,
     count(*) AS machines,
-    max(hits) AS top_machine_hits,
+    max(f.hits) AS top_machine_hits,
+    coalesce(any_value(o.folded_ids), 1) AS folded_ids,
     list(keys.machine_key) AS machine_keys
-FROM per_machine
+FROM folded AS f
 JOIN machine_sketch_keys AS keys USING (machine_id)
-GROUP BY product_id, problem_id, kind
+LEFT JOIN folded_ids AS o USING (product_id, problem_id, kind)
+GROUP BY f.product_id, f.problem_id, f.kind

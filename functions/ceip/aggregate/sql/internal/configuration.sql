@@ -1,7 +1,16 @@
 -- configuration: per product, dimension and value, the machines whose latest configuration of the day
 -- has that value (machine_configurations: machine_days' configurations, typed).
 -- share = machines / machines of the product whose latest configuration states the dimension.
-WITH facts AS (
+-- Hardware features (machine_hardware: bounded per machine): a product keeps its ${max_hardware_names}
+-- names with the most machines (ties by name); the others are dropped, not folded (a dimension made
+-- of unrelated names would mean nothing), and counted in the manifest.
+WITH hardware_names AS (
+    SELECT product_id, name
+    FROM machine_hardware
+    GROUP BY product_id, name
+    QUALIFY row_number() OVER (PARTITION BY product_id ORDER BY count(*) DESC, name) <= ${max_hardware_names}
+),
+facts AS (
     SELECT product_id, 'processor_count' AS dimension, CAST(configuration.processor_count AS VARCHAR) AS value
     FROM machine_configurations
     WHERE configuration.processor_count IS NOT NULL
@@ -18,8 +27,9 @@ WITH facts AS (
     FROM machine_configurations
     WHERE configuration.os.version IS NOT NULL
     UNION ALL
-    SELECT c.product_id, 'hardware_features.' || hw.key, CAST(hw.value AS VARCHAR)
-    FROM machine_configurations AS c, json_each(c.configuration.hardware_features) AS hw
+    SELECT product_id, 'hardware_features.' || name, value
+    FROM machine_hardware
+    SEMI JOIN hardware_names USING (product_id, name)
 )
 SELECT
     product_id,
