@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, str] = {
     "purge": "benchmarks.purge",
     "suppression": "benchmarks.suppression",
     "cli": "benchmarks.cli",
+    "partner_utility": "benchmarks.partner_utility",
 }
 """Benchmark name -> module; modules are imported only when they run (the ingest one sets its
 environment before importing the handler)."""

@@ -43,7 +43,7 @@ from benchmarks.workloads.reports import (
     draw_report,
     stored_line,
 )
-from ceip.aggregate import engine, loading, service
+from ceip.aggregate import engine, loading, partner_release, service
 from ceip.machines.sketch_key import SketchSalt
 from ceip.machines.suppression import MemorySuppression
 
@@ -213,7 +213,10 @@ def _instrument(timings: dict[str, float]) -> None:
     timed(service, "rolling_windows", "rolling windows (Python, beside the daily tables)")
     timed(service, "_fetch_earlier_sketches", "earlier days' sketches fetched (beside the load)")
     timed(engine.Engine, "read_sketches", "earlier days' sketches read")
-    timed(engine.Engine, "publish", "partner tables and Parquet/CSV files (all but performance's beside it)")
+    timed(engine.Engine, "publish_internal", "internal Parquet files (all but performance's beside it)")
+    timed(engine.Engine, "release_inputs", "partner release inputs (SQL)")
+    timed(partner_release, "release", "partner release (OpenDP noise and selection)")
+    timed(engine.Engine, "publish_partner", "partner Parquet and CSV files")
 
 
 @dataclass(frozen=True)

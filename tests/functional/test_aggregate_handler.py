@@ -64,9 +64,11 @@ def test_the_scheduled_event_aggregates_the_day_before_its_scheduled_time(
     assert answer["manifest"] == f"s3://{AGGREGATES_BUCKET}/{aggregate_keys.manifest_key(DAY)}"
     objects = stored(buckets, AGGREGATES_BUCKET)
     manifest = json.loads(objects[aggregate_keys.manifest_key(DAY)])
-    assert set(manifest["files"]) | {aggregate_keys.manifest_key(DAY)} == set(objects)
+    release_record = aggregate_keys.partner_release_key(DAY)
+    assert set(manifest["files"]) | {aggregate_keys.manifest_key(DAY), release_record} == set(objects)
     assert manifest["input"]["reports_aggregated"] == len(population.reports) == answer["reports"]
-    assert manifest["parameters"]["min_machines"] == 10
+    assert manifest["partner_release"]["min_machines"] == 10
+    assert json.loads(objects[release_record])["status"] == "published"
     reports = [s.report for s in population.reports]
     active = {r["product_id"]: r for r in read_table(objects, "internal", "active", DAY)}
     assert {

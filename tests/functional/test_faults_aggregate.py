@@ -30,6 +30,11 @@ LEFTOVER = f"{aggregate_keys.table_day_prefix('internal', 'problems', DAY)}part-
 """A file of an older layout under the day's prefix: every complete run deletes it."""
 RUN_SPECIFIC = ("generated_at", "stale_files_deleted")
 """Manifest fields that describe one run rather than the day."""
+RELEASE = aggregate_keys.partner_release_key(DAY)
+DRAWING_SPECIFIC = ("drawn_at", "drawings", "rho_charged")
+"""Partner-release fields of one drawing: a run killed after recording its drawing is charged for it,
+so the rerun's release counts one more (the tables here are too small for any row to be published,
+so the partner files themselves are the same)."""
 CONTEXT = LambdaContext("AggregateFunction", timeout_seconds=900)
 
 _UNDISTURBED: dict[bool, tuple[dict[str, Any], int]] = {}
@@ -87,7 +92,18 @@ def comparable(found: dict[str, bytes]) -> dict[str, Any]:
     manifest = json.loads(found[MANIFEST])
     for name in RUN_SPECIFIC:
         manifest.pop(name)
-    return {**{k: v for k, v in found.items() if k != MANIFEST}, MANIFEST: manifest}
+    record = json.loads(found[RELEASE])
+    for release in (manifest["partner_release"], record["release"]):
+        assert release["drawings"] >= 1
+        for name in DRAWING_SPECIFIC:
+            release.pop(name)
+    manifest["partner_release"].pop("republished")
+    record["release"].pop("republished")
+    return {
+        **{k: v for k, v in found.items() if k not in (MANIFEST, RELEASE)},
+        MANIFEST: manifest,
+        RELEASE: record,
+    }
 
 
 def plant_leftover(s3: Any) -> None:

@@ -5,6 +5,7 @@ Every table is compared with tests/support/aggregate_truth.py, which computes it
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import random
@@ -15,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from ceip.aggregate.bounds import ContributionBounds
+from ceip.aggregate.bounds import OTHER, CardinalityCaps, ContributionBounds
+from ceip.aggregate.partner_budget import PartnerPrivacy
 from ceip.aggregate.service import AggregationOptions, aggregate_day
 from ceip.aggregate.tables import AUDIENCES, TABLES
 from ceip.machines.sketch_key import SketchSalt
@@ -24,12 +26,12 @@ from ceip.storage import aggregate_keys, keys, report_codec
 from ceip.storage.aggregate_s3 import MemorySource, MemoryStore
 from tests.support import aggregate_truth as truth
 from tests.support.aggregate_tables import read_table
+from tests.support.partner_noise import ExactNoise
 from tests.support.population import StoredReport, at, build_population, guid, objects_of, report_of
 
 DAY = date(2026, 11, 28)
 K = 20
 SKETCH_SALT = SketchSalt.from_secret(b"test-machine-key-secret-of-32-bytes!")
-FOLD = 0.1
 
 
 @dataclass
@@ -83,13 +85,17 @@ def scenario(day: date = DAY, seed: int = 7) -> Scenario:
 
 
 def options(**overrides: Any) -> AggregationOptions:
-    values: dict[str, Any] = {"min_machines": K, "fold_share": FOLD, "threads": 2, "fetch_workers": 4}
+    values: dict[str, Any] = {"privacy": PartnerPrivacy(min_machines=K), "threads": 2, "fetch_workers": 4}
     values.update(overrides)
     return AggregationOptions(**values)
 
 
 def run(objects: dict[str, bytes], store: MemoryStore, suppressed: set[str] = frozenset(), **kw: Any) -> Any:  # type: ignore[assignment]
+    """One day's aggregation; partner noise is ExactNoise (these tests check what the tables derive
+    from counts; the noise itself is tested in test_partner_release and test_partner_attacks)."""
     day = kw.pop("day", DAY)
+    new_partner_release = kw.pop("new_partner_release", False)
+    noise = kw.pop("noise", ExactNoise())
     return aggregate_day(
         day,
         source=MemorySource(objects),
@@ -98,6 +104,8 @@ def run(objects: dict[str, bytes], store: MemoryStore, suppressed: set[str] = fr
         sketch_salt=SKETCH_SALT,
         options=options(**kw),
         now=datetime(2026, 11, 29, 2, tzinfo=UTC),
+        new_partner_release=new_partner_release,
+        noise=noise,
     )
 
 
@@ -209,41 +217,46 @@ def test_usage_distributions_and_medians_match(day_run: Any) -> None:
 
 
 # -------------------------------------------------------------------------------- partner tables
-def test_partner_tables_drop_cells_below_k_and_fold_rare_configuration_values(day_run: Any) -> None:
+def test_partner_tables_are_derived_from_counts_alone_and_leave_out_what_identifies(day_run: Any) -> None:
+    # Given the day, released without noise (ExactNoise) so the derivations can be checked exactly
     world, store, _ = day_run
     objects = store.objects
+    active = truth.active(world.counted)
+    # Then problems below K are left out, prevalence is machines over active machines, and neither
+    # top_machine_share nor the folded '(other)' row reaches partners
     problems = keyed(read_table(objects, "partner", "problems", DAY), "product_id", "problem_id", "kind")
-    expected_problems = truth.threshold(truth.problems(world.counted), K)
-    assert_rows(problems, expected_problems)
-    assert len(expected_problems) < len(truth.problems(world.counted)), "some problem must fall below K"
-
-    internal_config = truth.configuration(world.counted)
+    expected = {key: row for key, row in truth.problems(world.counted).items() if row["machines"] >= K}
+    assert set(problems) == set(expected)
+    assert len(expected) < len(truth.problems(world.counted)), "some problem must fall below K"
+    for key, row in problems.items():
+        assert row["machines"] == expected[key]["machines"]
+        assert row["hits"] == expected[key]["hits"]
+        assert row["prevalence"] == pytest.approx(row["machines"] / active[key[0]]["machines"])
+        assert "top_machine_share" not in row
+    # and configuration shares are among the values published, each of at least K machines
     config = keyed(read_table(objects, "partner", "configuration", DAY), "product_id", "dimension", "value")
-    expected_config = truth.partner_configuration(internal_config, K, FOLD)
-    assert_rows(config, expected_config)
-    assert any(row["share"] < FOLD for row in internal_config.values()), "this scenario must fold values"
-    assert not [key for key in config if key[2] == "128"]
-
-    usage = keyed(read_table(objects, "partner", "usage", DAY), "product_id", "metric", "bucket")
-    expected_usage = truth.partner_usage(truth.usage(world.counted), K)
-    assert_rows(usage, expected_usage)
-    assert len(expected_usage) < len(truth.usage(world.counted)), "some bucket must be suppressed"
-    assert all(row["machines"] >= K for row in [*problems.values(), *config.values(), *usage.values()])
-
-
-def test_rare_values_are_folded_into_other_before_k_applies() -> None:
-    # Given the day with a small K, so that the folded group itself clears it
-    world = scenario()
-    store = MemoryStore()
-    run(world.objects, store, world.suppressed, min_machines=3)
-    # Then every value below the fold share sits in 'other' (summed), and 'other' is published
-    config = keyed(
-        read_table(store.objects, "partner", "configuration", DAY), "product_id", "dimension", "value"
-    )
-    expected = truth.partner_configuration(truth.configuration(world.counted), 3, FOLD)
-    assert_rows(config, expected)
-    assert ("contoso.editor", "processor_count", "other") in config
-    assert not [key for key in config if key[2] == "128"]
+    internal = truth.configuration(world.counted)
+    assert set(config) == {key for key, row in internal.items() if row["machines"] >= K}
+    for (product, dimension, _), row in config.items():
+        group = [r["machines"] for (p, d, _), r in config.items() if (p, d) == (product, dimension)]
+        assert row["share"] == pytest.approx(row["machines"] / sum(group))
+    # and usage publishes every bucket of a group that reaches K, without the exact median
+    usage = read_table(objects, "partner", "usage", DAY)
+    assert usage
+    assert all("median" not in row for row in usage)
+    # and performance has p50 and p90 read off the histogram of machines' medians, no p99
+    performance = read_table(objects, "partner", "performance", DAY)
+    internal_performance = keyed(read_table(objects, "internal", "performance", DAY), "product_id", "metric")
+    for row in performance:
+        assert "p99" not in row
+        exact = internal_performance[(row["product_id"], row["metric"])]
+        assert row["machines"] == exact["machines"]
+        # within the histogram's resolution (a bin is a factor 10^(1/3) wide)
+        assert exact["p50"] / 2.16 <= row["p50"] <= exact["p50"] * 2.16
+    # and the rolling tables carry machines, never exact hits or uses
+    for table in ("problems_rolling", "features_rolling", "active_rolling"):
+        for row in read_table(objects, "partner", table, DAY):
+            assert not {"hits", "uses", "reports"} & set(row)
 
 
 def test_partner_csv_equals_partner_parquet(day_run: Any) -> None:
@@ -360,12 +373,18 @@ def test_a_rerun_replaces_the_days_output_and_leaves_no_stale_file() -> None:
     other_day = aggregate_keys.table_part_key("internal", "problems", DAY - timedelta(days=5), 0, "parquet")
     store.put(other_day, b"another day", content_type="application/vnd.apache.parquet")
     before = {k for k in store.objects if "/dt=2026-11-28/" in k}
+    partner_before = {k: v for k, v in store.objects.items() if k.startswith("aggregates/partner/")}
     # When the day is rerun after half its objects went away (fewer rows, so fewer part files)
     fewer = dict(sorted(world.objects.items())[: len(world.objects) // 2])
     result = run(fewer, store, set(), rows_per_file=3)
-    # Then the day holds exactly the new run's files; other days are untouched
+    # Then the day holds exactly the new run's files and its release record; other days are untouched
     now = {k for k in store.objects if "/dt=2026-11-28/" in k}
-    assert now == set(result.manifest.files) | {result.manifest_key}
+    release_key = aggregate_keys.partner_release_key(DAY)
+    assert now == set(result.manifest.files) | {result.manifest_key, release_key}
+    # and the partner files are the first run's, byte for byte: a rerun never draws fresh noise
+    assert {k: v for k, v in store.objects.items() if k.startswith("aggregates/partner/")} == partner_before
+    assert result.manifest.partner_release.republished
+    assert result.manifest.partner_release.drawings == 1
     assert stale not in store.objects and before - now
     assert store.objects[other_day] == b"another day"
     assert result.manifest.stale_files_deleted == len(before - now)
@@ -436,3 +455,100 @@ def test_latest_configuration_compares_instants_not_the_clock_text_of_each_offse
     # Then the configuration is the 06:00 UTC one
     rows = read_table(store.objects, "internal", "configuration", DAY)
     assert {r["value"] for r in rows if r["dimension"] == "os_version"} == {"10.0.2"}
+
+
+# -------------------------------------------------------------------------------- bounds and caps
+def hostile_machine_reports(
+    rng: random.Random, machine: Any, products: int, reports: int
+) -> list[StoredReport]:
+    """One machine's reports: `reports` for each of `products` products (its own first), each naming
+    100 problems and 100 features no one else has."""
+    stored = []
+    for product in range(products):
+        for number in range(reports):
+            report = report_of(machine, at(DAY, 1 + number % 20, number % 60), rng, latest=True)
+            report["product"] = {"id": f"contoso.fake{product}", "version": "1.0"}
+            report["performance"]["problems"] = [
+                {"id": f"fake.{product}.{number}.{i}", "kind": "program", "count": 1000} for i in range(100)
+            ]
+            report["usage"]["features"] = [{"id": f"fake.f.{number}.{i}", "count": 1000} for i in range(100)]
+            stored.append(StoredReport(report, at(DAY, 1 + number % 20, number % 60)))
+    return stored
+
+
+def test_a_machine_counts_within_its_daily_bounds_however_much_it_sends() -> None:
+    # Given an ordinary day and one machine that sends 30 reports for each of 5 products, each report
+    # with 100 problems and 100 features of its own, hit 1,000 times each
+    world = scenario()
+    rng = random.Random(5)
+    population = build_population(DAY, seed=7)
+    stranger = dataclasses.replace(population.machines[30], machine_id=guid(rng))  # not in the day otherwise
+    hostile = hostile_machine_reports(rng, stranger, products=5, reports=30)
+    store = MemoryStore()
+    result = run({**world.objects, **objects_of(hostile)}, store, world.suppressed)
+    bounds = ContributionBounds()
+    # Then its reports count for 3 products only, 24 each, and the rest is dropped and counted
+    counts = result.manifest.input
+    assert counts.over_products_reports_dropped == 2 * 30
+    assert counts.over_reports_dropped == 3 * (30 - bounds.reports)
+    fakes = [r for r in read_table(store.objects, "internal", "active", DAY) if "fake" in r["product_id"]]
+    assert len(fakes) == bounds.products and all(r["reports"] == bounds.reports for r in fakes)
+    # and it contributes at most 16 problems and 32 features over all its products, clipped
+    fake_problems = [
+        r for r in read_table(store.objects, "internal", "problems", DAY) if "fake" in r["problem_id"]
+    ]
+    assert len(fake_problems) == bounds.problems
+    assert all(r["hits"] == bounds.hits and r["machines"] == 1 for r in fake_problems)
+    fake_features = [
+        r for r in read_table(store.objects, "internal", "features", DAY) if "fake" in r["feature_id"]
+    ]
+    assert len(fake_features) == bounds.features
+    # and everyone else's tables are those of the day without it
+    ordinary = keyed(
+        read_table(store.objects, "internal", "problems", DAY), "product_id", "problem_id", "kind"
+    )
+    expected = truth.problems(world.counted)
+    assert_rows({k: v for k, v in ordinary.items() if "fake" not in k[1]}, expected)
+
+
+def test_ids_beyond_a_products_cap_are_folded_into_other_and_counted() -> None:
+    # Given the day with caps far below its distinct problems and features
+    world = scenario()
+    store = MemoryStore()
+    caps = CardinalityCaps(problem_ids=3, feature_ids=2, hardware_features=1)
+    result = run(world.objects, store, world.suppressed, caps=caps)
+    expected = truth.problems(world.counted)
+    problems = read_table(store.objects, "internal", "problems", DAY)
+    # Then each product keeps its 3 problems with the most machines (ties by id) and folds the rest
+    for product in {key[0] for key in expected}:
+        own = sorted(
+            ((-row["machines"], key[1], key[2]) for key, row in expected.items() if key[0] == product)
+        )
+        kept = {(problem, kind) for _, problem, kind in own[: caps.problem_ids]}
+        rows = [r for r in problems if r["product_id"] == product]
+        assert {(r["problem_id"], r["kind"]) for r in rows if r["problem_id"] != OTHER} == kept
+        folded = [
+            row["machines"] for key, row in expected.items() if key[0] == product and key[1:] not in kept
+        ]
+        # a machine counts once in '(other)' of its kind, however many folded ids it had
+        others = [r["machines"] for r in rows if r["problem_id"] == OTHER]
+        assert folded and others
+        assert max(folded) <= sum(others) <= sum(folded)
+    # and the manifest counts the folded ids
+    assert result.manifest.folded.problem_ids == len(expected) - sum(
+        min(caps.problem_ids, len([k for k in expected if k[0] == product]))
+        for product in {k[0] for k in expected}
+    )
+    assert result.manifest.folded.feature_ids > 0 and result.manifest.folded.hardware_features > 0
+    # and '(other)' never reaches partners
+    assert not [r for r in read_table(store.objects, "partner", "problems", DAY) if r["problem_id"] == OTHER]
+    assert (
+        len(
+            {
+                r["dimension"]
+                for r in read_table(store.objects, "internal", "configuration", DAY)
+                if r["dimension"].startswith("hardware_features.")
+            }
+        )
+        <= caps.hardware_features * 3
+    )

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 from datasketches import hll_sketch, hll_union
 
+from ceip.aggregate.partner_budget import PartnerPrivacy
 from ceip.aggregate.service import AggregationOptions, aggregate_day
 from ceip.aggregate.sketches import LG_K, sketch_of
 from ceip.machines.sketch_key import SketchSalt
@@ -36,7 +37,7 @@ def run(objects: dict[str, bytes], store: MemoryStore, day: date = DAY, secret: 
         store=store,
         suppression=MemorySuppression(),
         sketch_salt=SketchSalt.from_secret(secret),
-        options=AggregationOptions(min_machines=5, threads=2, fetch_workers=2),
+        options=AggregationOptions(privacy=PartnerPrivacy(min_machines=5), threads=2, fetch_workers=2),
         now=datetime(2026, 11, 29, 2, tzinfo=UTC),
     )
 

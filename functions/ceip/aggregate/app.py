@@ -28,6 +28,9 @@ class AggregateRequest(BaseModel):
 
     day: date | None = Field(default=None, alias="date")
     scheduled_time: AwareDatetime | None = None
+    new_partner_release: bool = Field(
+        default=False, description="Draw the day's partner release anew (charged to the privacy budget)."
+    )
 
 
 class InvalidRequest(ValueError):
@@ -42,6 +45,8 @@ def record(result: service.DayResult) -> None:
         ("CorruptLinesSkipped", counts.corrupt_lines_skipped),
         ("CorruptObjectsSkipped", counts.objects_corrupt),
         ("SuppressedReportsDropped", counts.suppressed_reports_dropped),
+        ("ReportsOverBoundsDropped", counts.over_products_reports_dropped + counts.over_reports_dropped),
+        ("IdsFolded", sum(result.manifest.folded.model_dump().values())),
     ):
         observability.count(name, value)
     logger.info(
@@ -55,6 +60,8 @@ def record(result: service.DayResult) -> None:
         corrupt_objects=counts.objects_corrupt,
         stale_files_deleted=result.manifest.stale_files_deleted,
         rows=result.manifest.rows,
+        partner_release=result.manifest.partner_release.drawings,
+        partner_republished=result.manifest.partner_release.republished,
     )
 
 
@@ -65,10 +72,10 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     except ValidationError as error:
         logger.error("invalid_request", errors=error.error_count())
         observability.count("InvalidRequests")
-        raise InvalidRequest('expected {} or {"date": "YYYY-MM-DD"}') from None
+        raise InvalidRequest('expected {} or {"date": "YYYY-MM-DD", "new_partner_release": false}') from None
     day = dates.requested_day(request.day, request.scheduled_time, utc_now())
     settings = aggregate_settings()
-    result = build_aggregation(settings).run(day)
+    result = build_aggregation(settings).run(day, new_partner_release=request.new_partner_release)
     record(result)
     return {
         "dt": day.isoformat(),

@@ -30,7 +30,7 @@ class ContributionBounds:
     """Distinct feature ids per machine over all its products; the most used are kept."""
     hardware_features: int = 8
     """Hardware-feature names counted per machine and product, in name order."""
-    hits: int = 20
+    hits: int = 10
     """A machine's hits of one problem in a day are clipped to this."""
     uses: int = 20
     """A machine's uses of one feature in a day are clipped to this."""

@@ -21,9 +21,15 @@ import numpy
 
 from ceip.aggregate.bounds import OTHER, CardinalityCaps, ContributionBounds
 from ceip.aggregate.parallel import map_in_threads
+from ceip.aggregate.partner_release import (
+    PERFORMANCE_BINS_PER_DECADE,
+    PartnerTables,
+    ReleaseInputs,
+    WindowRow,
+)
 from ceip.aggregate.queries import query
 from ceip.aggregate.sketches import SKETCH_KEY_VERSION, DaySketch, SketchKey, Window
-from ceip.aggregate.tables import AUDIENCES, FileFormat, engine_table, formats
+from ceip.aggregate.tables import FileFormat, engine_table, formats
 from ceip.machines.sketch_key import SketchSalt
 from ceip.storage.aggregate_keys import Audience
 
@@ -61,6 +67,35 @@ ROLLING_COLUMNS: dict[str, str] = {
     "active_rolling": "product_id VARCHAR, window_days INTEGER, window_start DATE, days_with_data INTEGER, "
     "machines BIGINT, reports BIGINT",
 }
+PARTNER_COLUMNS: dict[str, str] = {
+    "active": "product_id VARCHAR, machines BIGINT, reports BIGINT",
+    "problems": "product_id VARCHAR, problem_id VARCHAR, kind VARCHAR, hits BIGINT, machines BIGINT, "
+    "prevalence DOUBLE, hits_per_machine DOUBLE",
+    "features": "product_id VARCHAR, feature_id VARCHAR, uses BIGINT, machines BIGINT, prevalence DOUBLE",
+    "configuration": "product_id VARCHAR, dimension VARCHAR, value VARCHAR, machines BIGINT, share DOUBLE",
+    "performance": "product_id VARCHAR, metric VARCHAR, machines BIGINT, p50 DOUBLE, p90 DOUBLE",
+    "usage": "product_id VARCHAR, metric VARCHAR, bucket VARCHAR, bucket_min INTEGER, bucket_max INTEGER, "
+    "machines BIGINT, share DOUBLE",
+    "active_rolling": "product_id VARCHAR, window_days INTEGER, window_start DATE, days_with_data INTEGER, "
+    "machines BIGINT",
+    "problems_rolling": "product_id VARCHAR, problem_id VARCHAR, kind VARCHAR, window_days INTEGER, "
+    "window_start DATE, days_with_data INTEGER, machines BIGINT, prevalence DOUBLE",
+    "features_rolling": "product_id VARCHAR, feature_id VARCHAR, window_days INTEGER, window_start DATE, "
+    "days_with_data INTEGER, machines BIGINT, prevalence DOUBLE",
+}
+"""The partner tables (partner_release.py fills them): noisy counts, no top_machine_share, no p99,
+no rolling hits or uses (docs/privacy-model.md)."""
+USAGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0", 0, 0),
+    ("1", 1, 1),
+    ("2-4", 2, 4),
+    ("5-9", 5, 9),
+    ("10-19", 10, 19),
+    ("20-49", 20, 49),
+    ("50-99", 50, 99),
+    ("100+", 100, None),
+)
+"""As sql/internal/usage.sql defines them; a unit test keeps the two equal."""
 SKETCH_COLUMNS = (
     "scope VARCHAR, product_id VARCHAR, item_id VARCHAR, item_kind VARCHAR, total BIGINT, sketch BLOB, "
     "key_version SMALLINT"
@@ -83,10 +118,14 @@ each keep both DuckDB threads busy alone: side by side they spilled sooner for n
 DAILY_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
     ("active", "configuration", "usage"),
     ("problems", "features"),
+    ("machine_medians",),
     ("performance",),
 )
 """The daily tables (sql/internal/<name>.sql) in stages, likewise; performance, by far the heaviest,
-alone (schedule.BUILT_BESIDE builds it on a thread of its own beside the others)."""
+alone (schedule.BUILT_BESIDE builds it on a thread of its own beside the others), after the machines'
+medians it reads (sql/machine_medians.sql, which the partner release reads too)."""
+BUILT_FIRST = {"performance": "machine_medians"}
+"""A daily table and the machine table (not published) that only it reads, built in the stage before."""
 
 
 class CorruptInput(Exception):
@@ -99,13 +138,6 @@ class EngineLimits:
     threads: int
     directory: Path
     """Database file and spill space: DuckDB keeps at most memory_limit_mb in memory."""
-
-
-@dataclass(frozen=True, slots=True)
-class PartnerRules:
-    min_machines: int
-    fold_share: float
-    rows_per_file: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +177,7 @@ class Engine:
         self._statement_workers = 2 * max(1, limits.threads)
         self._rows: dict[str, int] = {}
         """Rows of each table built, as its CREATE TABLE AS answered (no count(*) afterwards)."""
+        self._products_enumerated = False
         self._con = duckdb.connect(
             ":memory:",
             config={
@@ -296,16 +329,24 @@ class Engine:
         self._con.execute("DROP TABLE suppressed_machines")
         return int(deleted)
 
-    def encode_products(self) -> None:
-        """Re-type `reports.product_id` as an ENUM of the day's products in byte order (ORDER BY and
-        comparisons behave as on the text): one-byte group keys (docs/adr/0004). Published files
-        still hold text; a day without reports keeps the text type (an ENUM needs a value)."""
-        if not self.report_count():
-            return
+    def enumerate_products(self) -> None:
+        """The ENUM type of the day's products, in byte order, from every loaded row: run before the
+        first delete. (DuckDB's ALTER ... SET DATA TYPE converts deleted rows too, so an ENUM of the
+        rows left would fail on a product whose every report was deleted.)"""
         self._con.execute(
             "CREATE TYPE day_product AS ENUM "
             "(SELECT DISTINCT product_id FROM reports WHERE product_id IS NOT NULL ORDER BY product_id)"
         )
+        self._products_enumerated = True
+
+    def encode_products(self) -> None:
+        """Re-type `reports.product_id` as the ENUM of the day's products in byte order (ORDER BY and
+        comparisons behave as on the text): one-byte group keys (docs/adr/0004). Published files
+        still hold text; a day without reports keeps the text type (an ENUM needs a value)."""
+        if not self.report_count():
+            return
+        if not self._products_enumerated:
+            self.enumerate_products()
         self._con.execute("ALTER TABLE reports ALTER product_id SET DATA TYPE day_product")
 
     def report_count(self) -> int:
@@ -333,12 +374,16 @@ class Engine:
 
     def build_daily_tables(self, tables: Collection[str], caps: CardinalityCaps) -> None:
         """These daily tables (any of DAILY_TABLES whose inputs are built), in stage order."""
+        wanted = {*tables, *(BUILT_FIRST[t] for t in tables if t in BUILT_FIRST)}
         for stage in DAILY_TABLE_STAGES:
             self._create_tables(
                 {
-                    name: query(f"internal/{name}", max_hardware_names=caps.hardware_features)
+                    name: query(
+                        name if name in BUILT_FIRST.values() else f"internal/{name}",
+                        max_hardware_names=caps.hardware_features,
+                    )
                     for name in stage
-                    if name in tables
+                    if name in wanted
                 }
             )
 
@@ -434,33 +479,65 @@ class Engine:
         ).fetchall()
         return tuple(ActiveProduct(str(p), int(m), int(r)) for p, m, r in rows)
 
-    def publish(self, tables: Sequence[str], directory: Path, rules: PartnerRules) -> list[Published]:
-        """For each internal table: its partner version (sql/partner/<table>.sql, which reads only that
-        table) built, both counted and written as sorted part files under directory/<audience>/<table>/
-        <format>/. Tables side by side on cursors; a table's own statements in order on one."""
+    def publish_internal(self, tables: Sequence[str], directory: Path, rows_per_file: int) -> list[Published]:
+        """Each internal table written as sorted part files under directory/internal/<table>/parquet/,
+        tables side by side on cursors."""
 
         def publish_one(cursor: duckdb.DuckDBPyConnection, table: str) -> Published:
-            partner = engine_table("partner", table)
-            sql = query(f"partner/{table}", min_machines=rules.min_machines, fold_share=rules.fold_share)
-            rows: dict[Audience, int] = {
-                "internal": self._rows[table],
-                "partner": _created_rows(cursor, f"CREATE TABLE {_identifier(partner)} AS {sql}"),
-            }
-            files: list[PublishedFile] = []
-            for audience in AUDIENCES:
-                for fmt in formats(audience):
-                    paths = _copy(
-                        cursor,
-                        engine_table(audience, table),
-                        directory / audience / table / fmt,
-                        fmt,
-                        parts=max(1, math.ceil(rows[audience] / rules.rows_per_file)),
-                        rows_per_file=rules.rows_per_file,
-                    )
-                    files.extend(PublishedFile(audience, fmt, part, path) for part, path in enumerate(paths))
-            return Published(table, rows, tuple(files))
+            rows = self._rows[table]
+            files = _part_files(cursor, "internal", table, directory, rows=rows, rows_per_file=rows_per_file)
+            return Published(table, {"internal": rows}, tuple(files))
 
         return self._on_cursors(publish_one, tables)
+
+    def release_inputs(self, windows: Sequence[Window]) -> ReleaseInputs:
+        """The exact, bounded statistics the partner release reads: the internal daily tables' counts,
+        the histogram of machines' medians, and the windows' estimates. Products as text."""
+
+        def rows(sql: str) -> list[tuple[Any, ...]]:
+            return self._con.execute(sql).fetchall()
+
+        text = "CAST(product_id AS VARCHAR)"
+        bins = query("performance_bins", bins_per_decade=PERFORMANCE_BINS_PER_DECADE)
+        return ReleaseInputs(
+            active=rows(f"SELECT {text}, machines, reports FROM active"),
+            problems=rows(f"SELECT {text}, problem_id, kind, machines, hits FROM problems"),
+            features=rows(f"SELECT {text}, feature_id, machines, uses FROM features"),
+            configuration=rows(f"SELECT {text}, dimension, value, machines FROM configuration"),
+            usage=rows(f"SELECT {text}, metric, bucket, bucket_min, bucket_max, machines FROM usage"),
+            performance_bins=rows(f"SELECT {text}, metric, bin, machines FROM ({bins})"),
+            windows=[
+                WindowRow(
+                    row.key.scope,
+                    row.key.product_id,
+                    row.key.item_id,
+                    row.key.item_kind,
+                    window.days,
+                    window.start,
+                    len(window.days_with_data),
+                    row.machines,
+                )
+                for window in windows
+                for row in window.rows
+            ],
+            usage_buckets=USAGE_BUCKETS,
+        )
+
+    def publish_partner(self, tables: PartnerTables, directory: Path, rows_per_file: int) -> list[Published]:
+        """The partner tables from the release's rows, written as sorted part files (Parquet and CSV)
+        under directory/partner/<table>/<format>/."""
+
+        def publish_one(cursor: duckdb.DuckDBPyConnection, table: str) -> Published:
+            name = engine_table("partner", table)
+            cursor.execute(f"CREATE OR REPLACE TABLE {_identifier(name)} ({PARTNER_COLUMNS[table]})")
+            rows = tables.rows[table]
+            self._insert(name, rows, cursor)
+            files = _part_files(
+                cursor, "partner", table, directory, rows=len(rows), rows_per_file=rows_per_file
+            )
+            return Published(table, {"partner": len(rows)}, tuple(files))
+
+        return self._on_cursors(publish_one, list(PARTNER_COLUMNS))
 
     def _on_cursors(
         self, function: Callable[[duckdb.DuckDBPyConnection, T], R], items: Sequence[T]
@@ -541,6 +618,29 @@ class Engine:
             key = SketchKey(scope, product_id, item_id, item_kind)
             sketches[day].append(DaySketch(key, int(total), bytes(sketch)))
         return {day: found for day, found in sketches.items() if day not in other_keys}
+
+
+def _part_files(
+    cursor: duckdb.DuckDBPyConnection,
+    audience: Audience,
+    table: str,
+    directory: Path,
+    *,
+    rows: int,
+    rows_per_file: int,
+) -> list[PublishedFile]:
+    files: list[PublishedFile] = []
+    for fmt in formats(audience):
+        paths = _copy(
+            cursor,
+            engine_table(audience, table),
+            directory / audience / table / fmt,
+            fmt,
+            parts=max(1, math.ceil(rows / rows_per_file)),
+            rows_per_file=rows_per_file,
+        )
+        files.extend(PublishedFile(audience, fmt, part, path) for part, path in enumerate(paths))
+    return files
 
 
 def _copy(

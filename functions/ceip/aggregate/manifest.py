@@ -38,8 +38,6 @@ class InputCounts(_Frozen):
 
 
 class Parameters(_Frozen):
-    min_machines: int
-    fold_share: float
     dedup_lookback_hours: int
     hll_lg_k: int
     sketch_key_version: int = Field(
@@ -57,6 +55,45 @@ class Folded(_Frozen):
     problem_ids: int = Field(description="Folded into problem id '(other)'.")
     feature_ids: int = Field(description="Folded into feature id '(other)'.")
     hardware_features: int = Field(description="Hardware-feature names dropped from the configuration table.")
+
+
+class PartnerStatistic(_Frozen):
+    name: str
+    window_days: int
+    keys_per_machine: int = Field(description="L0 sensitivity: entries one machine can change.")
+    per_key: int = Field(description="Linf sensitivity: by how much one machine can change an entry.")
+    sigma: float = Field(description="Standard deviation of the discrete Gaussian noise per entry.")
+    rho: float = Field(description="zCDP cost of this statistic in one release.")
+    delta: float = Field(description="What its partition selection may spend in one release (0: none).")
+    threshold: int | None = Field(
+        description="Noisy machine count a key needs to be published (partition selection and K floor)."
+    )
+
+
+class PartnerRelease(_Frozen):
+    """The day's partner release: drawn once, republished unchanged by later runs unless forced."""
+
+    drawings: int = Field(description="Releases drawn for this day so far: each is charged to the budget.")
+    drawn_at: datetime = Field(description="When the published release was drawn.")
+    republished: bool = Field(description="True when this run republished an earlier run's release.")
+    epsilon: float = Field(description="The guarantee for one machine's reports over period_days days.")
+    delta: float
+    period_days: int
+    min_machines: int = Field(description="K: floor on the noisy machine count of any published row.")
+    rho_per_release: float
+    rho_charged: float = Field(description="drawings x rho_per_release: what this day costs the period.")
+    statistics: list[PartnerStatistic]
+
+
+class ReleaseRecord(_Frozen):
+    """aggregates/manifest/dt=D/partner-release.json: the release a rerun republishes."""
+
+    status: Literal["drawing", "published"] = Field(
+        description="drawing: written before the first partner file; published: every file is in place."
+    )
+    release: PartnerRelease
+    files: list[str]
+    rows: dict[str, int]
 
 
 class WindowSummary(_Frozen):
@@ -85,6 +122,7 @@ class Manifest(_Frozen):
     input: InputCounts
     parameters: Parameters
     folded: Folded
+    partner_release: PartnerRelease
     rows: dict[str, int] = Field(description="Rows per table, keyed audience/table.")
     files: list[str] = Field(description="Every object this run wrote, manifest excluded.")
     stale_files_deleted: int

@@ -18,13 +18,24 @@ from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 
-from ceip.aggregate import dates
+from ceip.aggregate import dates, partner_budget, partner_release
 from ceip.aggregate.bounds import CardinalityCaps, ContributionBounds
-from ceip.aggregate.engine import ActiveProduct, Engine, EngineLimits, PartnerRules, Published, SketchInput
+from ceip.aggregate.engine import ActiveProduct, Engine, EngineLimits, Published, SketchInput
 from ceip.aggregate.loading import Append, Loaded, load_objects
 from ceip.aggregate.manifest import Engine as EngineInfo
-from ceip.aggregate.manifest import Folded, InputCounts, Manifest, Parameters, WindowSummary
+from ceip.aggregate.manifest import (
+    Folded,
+    InputCounts,
+    Manifest,
+    Parameters,
+    PartnerRelease,
+    PartnerStatistic,
+    ReleaseRecord,
+    WindowSummary,
+)
 from ceip.aggregate.parallel import map_in_threads
+from ceip.aggregate.partner_budget import PartnerPrivacy
+from ceip.aggregate.partner_release import Noise, OpenDPNoise
 from ceip.aggregate.schedule import BUILT_BESIDE, PUBLISHED_EARLY, STORE_WORKERS, DaySchedule
 from ceip.aggregate.sketches import LG_K, SKETCH_KEY_VERSION, DaySketch, Window, rolling_windows, sketch_of
 from ceip.aggregate.tables import AUDIENCES, ROLLING_TABLES, ROLLING_WINDOWS, TABLES
@@ -42,10 +53,8 @@ CONTENT_TYPES = {
 
 @dataclass(frozen=True, slots=True)
 class AggregationOptions:
-    min_machines: int = 50
-    """K: a partner cell needs at least this many distinct machines."""
-    fold_share: float = 0.01
-    """Partner configuration values held by fewer machines than this share are folded into 'other'."""
+    privacy: PartnerPrivacy = dataclasses.field(default_factory=PartnerPrivacy)
+    """The partner release's guarantee and its K floor."""
     lookback_hours: int = 2
     """Report ids stored in the previous day's last hours count as already seen (retries at midnight)."""
     memory_limit_mb: int = 1024
@@ -60,10 +69,6 @@ class AggregationOptions:
     """Where staged reports and DuckDB's files go (the system temp directory when None)."""
 
     def __post_init__(self) -> None:
-        if self.min_machines < 1:
-            raise ValueError("min_machines must be at least 1")
-        if not 0 <= self.fold_share < 1:
-            raise ValueError("fold_share must be in [0, 1)")
         dates.lookback_hours(self.lookback_hours)
         if self.chunk_objects < 1:
             raise ValueError("chunk_objects must be at least 1")
@@ -95,11 +100,16 @@ def aggregate_day(
     sketch_salt: SketchSalt,
     options: AggregationOptions,
     now: datetime | None = None,
+    new_partner_release: bool = False,
+    noise: Noise | None = None,
 ) -> DayResult:
-    """Build every table of `day` and replace that day's previous output completely.
+    """Build every table of `day` and replace that day's previous output completely, except the partner
+    tables: a day's partner release is drawn once and republished unchanged by later runs (averaging
+    reruns would cancel the noise), unless new_partner_release, which draws another and charges it to
+    the day's budget (the manifest counts every drawing).
 
     The steps, in order; DaySchedule runs the ones that overlap (docs/adr/0001)."""
-    rules = PartnerRules(options.min_machines, options.fold_share, options.rows_per_file)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     with _Workspace.temporary(options.work_dir) as work, DaySchedule() as schedule:
         earlier_files = schedule.fetched_while_loading(
             functools.partial(_fetch_earlier_sketches, day, store, work.earlier)
@@ -124,23 +134,40 @@ def aggregate_day(
             folded = engine.folded_ids(options.caps)
             earlier = engine.read_sketches(earlier_files.result())
             early, beside, (windows, rolling) = schedule.tables_side_by_side(
-                small=functools.partial(
-                    _build_and_publish_daily, engine, PUBLISHED_EARLY, work.out, rules, options.caps
-                ),
-                heavy=functools.partial(
-                    _build_and_publish_daily, engine, BUILT_BESIDE, work.out, rules, options.caps
-                ),
-                rolling=functools.partial(_build_and_publish_rolling, day, engine, earlier, work, rules),
+                small=functools.partial(_build_and_publish_daily, engine, PUBLISHED_EARLY, work.out, options),
+                heavy=functools.partial(_build_and_publish_daily, engine, BUILT_BESIDE, work.out, options),
+                rolling=functools.partial(_build_and_publish_rolling, day, engine, earlier, work, options),
             )
             active = engine.active_products()
-            outputs, rows = _outputs(day, [*early, *beside, *rolling], work.sketches)
+            release = _partner_release(
+                day,
+                engine,
+                store,
+                windows,
+                work.out,
+                options=options,
+                now=now,
+                new_release=new_partner_release,
+                noise=noise,
+            )
+            outputs, rows = _outputs(day, [*early, *beside, *rolling, *release.published], work.sketches)
         manifest_key = aggregate_keys.manifest_key(day)
         written, stale = schedule.closed_while_uploading(
-            engine, functools.partial(_replace_day_output, day, store, outputs, manifest_key)
+            engine, functools.partial(_replace_day_output, day, store, outputs, manifest_key, release)
         )
     counts = _input_counts(listed, loaded, previous, kept)
+    rows.update(release.rows)
     manifest = _manifest(
-        day, now, options, counts, Folded(**folded), rows=rows, files=written, stale=stale, windows=windows
+        day,
+        now,
+        options,
+        counts,
+        folded=Folded(**folded),
+        partner=release.record.release.model_copy(update={"republished": release.republished}),
+        rows=rows,
+        files=written,
+        stale=stale,
+        windows=windows,
     )
     # Written last: a manifest present means every file it lists is in place.
     store.put(manifest_key, manifest.model_dump_json(indent=2).encode(), content_type=CONTENT_TYPES["json"])
@@ -272,6 +299,7 @@ def _drop_unusable_and_suppressed(
     """Delete corrupt lines, duplicates, the reports of suppressed machines and those beyond a machine's
     daily bounds (after suppression: an erased machine's reports never decide what another keeps);
     count what is left."""
+    engine.enumerate_products()
     dropped = engine.drop_unusable()
     day_machines = engine.machine_ids()
     suppressed = suppression.suppressed(day_machines) & set(day_machines)
@@ -295,21 +323,25 @@ def _build_machine_tables(engine: Engine, sketch_salt: SketchSalt, options: Aggr
 
 
 def _build_and_publish_daily(
-    engine: Engine, tables: Sequence[str], out: Path, rules: PartnerRules, caps: CardinalityCaps
+    engine: Engine, tables: Sequence[str], out: Path, options: AggregationOptions
 ) -> list[Published]:
-    engine.build_daily_tables(tables, caps)
-    return engine.publish(tables, out, rules)
+    engine.build_daily_tables(tables, options.caps)
+    return engine.publish_internal(tables, out, options.rows_per_file)
 
 
 def _build_and_publish_rolling(
-    day: date, engine: Engine, earlier: dict[date, list[DaySketch]], work: _Workspace, rules: PartnerRules
+    day: date,
+    engine: Engine,
+    earlier: dict[date, list[DaySketch]],
+    work: _Workspace,
+    options: AggregationOptions,
 ) -> tuple[list[Window], list[Published]]:
     """Today's sketches (written to the workspace), the windows merged with the earlier days', and the
     rolling tables built from them and published."""
     today, windows = _sketches_and_windows(day, engine.sketch_inputs(), earlier)
     engine.write_sketches(today, work.sketches)
     engine.build_rolling_tables(windows)
-    return windows, engine.publish(ROLLING_TABLES, work.out, rules)
+    return windows, engine.publish_internal(ROLLING_TABLES, work.out, options.rows_per_file)
 
 
 def _sketches_and_windows(
@@ -324,40 +356,146 @@ def _sketches_and_windows(
 
 
 def _outputs(day: date, published: list[Published], sketches: Path) -> tuple[list[_Output], dict[str, int]]:
-    """The published files as store keys, in the order of TABLES, then the day's sketches; and the rows
-    per audience and table."""
-    by_table = {p.table: p for p in published}
+    """The published files as store keys, in the order of AUDIENCES and TABLES, then the day's sketches;
+    and the rows per audience and table."""
+    by_table = {(audience, p.table): p for p in published for audience in p.rows}
     outputs: list[_Output] = []
     rows: dict[str, int] = {}
     for audience in AUDIENCES:
         for table in TABLES:
-            rows[f"{audience}/{table}"] = by_table[table].rows[audience]
+            if (audience, table) not in by_table:
+                continue  # partner tables republished from an earlier run
+            found = by_table[(audience, table)]
+            rows[f"{audience}/{table}"] = found.rows[audience]
             outputs.extend(
                 _Output(
                     aggregate_keys.table_part_key(audience, table, day, f.part, f.fmt),
                     f.path,
                     CONTENT_TYPES[f.fmt],
                 )
-                for f in by_table[table].files
+                for f in found.files
                 if f.audience == audience
             )
     outputs.append(_Output(aggregate_keys.sketches_key(day), sketches, CONTENT_TYPES["parquet"]))
     return outputs, rows
 
 
+@dataclass(frozen=True, slots=True)
+class _PartnerOutcome:
+    published: list[Published]
+    """The partner files drawn by this run (none when an earlier release is republished)."""
+    record: ReleaseRecord
+    republished: bool
+    rows: dict[str, int]
+    """Rows per partner/<table>, from the record when republished."""
+
+    @property
+    def kept(self) -> list[str]:
+        """An earlier release's files, left in place."""
+        return list(self.record.files) if self.republished else []
+
+
+def _partner_release(
+    day: date,
+    engine: Engine,
+    store: AggregateStore,
+    windows: list[Window],
+    out: Path,
+    *,
+    options: AggregationOptions,
+    now: datetime,
+    new_release: bool,
+    noise: Noise | None,
+) -> _PartnerOutcome:
+    """The day's partner tables: the published release of an earlier run if there is one whose files are
+    all in place, else a new drawing (charged: the record counts drawings)."""
+    previous = _read_release_record(store, day)
+    if previous and previous.status == "published" and not new_release:
+        present = {
+            key
+            for table in TABLES
+            for key in store.list_keys(aggregate_keys.table_day_prefix("partner", table, day))
+        }
+        if set(previous.files) <= present:
+            return _PartnerOutcome([], previous, republished=True, rows=dict(previous.rows))
+    plan = partner_budget.plan(options.bounds, options.privacy)
+    tables = partner_release.release(engine.release_inputs(windows), plan, noise or OpenDPNoise())
+    published = engine.publish_partner(tables, out, options.rows_per_file)
+    outputs, rows = _outputs(day, published, out)
+    drawings = previous.release.drawings + 1 if previous else 1
+    record = ReleaseRecord(
+        status="drawing",
+        release=_release_summary(plan, tables, drawings, now),
+        files=[o.key for o in outputs if o.key.startswith(aggregate_keys.AGGREGATES_PREFIX + "partner/")],
+        rows=rows,
+    )
+    return _PartnerOutcome(published, record, republished=False, rows=rows)
+
+
+def _read_release_record(store: AggregateStore, day: date) -> ReleaseRecord | None:
+    data = store.get(aggregate_keys.partner_release_key(day))
+    if data is None:
+        return None
+    return ReleaseRecord.model_validate_json(data)
+
+
+def _release_summary(
+    plan: partner_budget.ReleasePlan, tables: partner_release.PartnerTables, drawings: int, now: datetime
+) -> PartnerRelease:
+    privacy = plan.privacy
+    return PartnerRelease(
+        drawings=drawings,
+        drawn_at=now,
+        republished=False,
+        epsilon=privacy.epsilon,
+        delta=privacy.delta,
+        period_days=partner_budget.PERIOD_DAYS,
+        min_machines=privacy.min_machines,
+        rho_per_release=plan.rho_per_day,
+        rho_charged=plan.rho_per_day * drawings,
+        statistics=[
+            PartnerStatistic(
+                name=p.statistic.name,
+                window_days=p.statistic.window_days,
+                keys_per_machine=p.statistic.keys_per_machine,
+                per_key=p.statistic.per_key,
+                sigma=p.sigma,
+                rho=p.rho,
+                delta=p.delta,
+                threshold=tables.thresholds.get(p.statistic.name),
+            )
+            for p in plan.planned
+        ],
+    )
+
+
 def _replace_day_output(
-    day: date, store: AggregateStore, outputs: list[_Output], manifest_key: str
+    day: date, store: AggregateStore, outputs: list[_Output], manifest_key: str, release: _PartnerOutcome
 ) -> tuple[list[str], int]:
-    """Put the day's files in place of an earlier run's; the keys written and the stale ones deleted."""
+    """Put the day's files in place of an earlier run's; the keys written (or kept: a republished partner
+    release) and the stale ones deleted."""
     # Withdrawn before the first file is replaced: a rerun that dies halfway must not leave the old
     # manifest vouching for a mix of two runs' files. No manifest means "not ready"; the retry fixes it.
     store.delete([manifest_key])
+    record_key = aggregate_keys.partner_release_key(day)
+    if not release.republished:
+        # Recorded before a partner file is written: should this run die, the next one sees a drawing
+        # that may have been seen, and charges its own.
+        store.put(
+            record_key, release.record.model_dump_json(indent=2).encode(), content_type=CONTENT_TYPES["json"]
+        )
     map_in_threads(
         lambda output: store.put(output.key, output.path.read_bytes(), content_type=output.content_type),
         outputs,
         STORE_WORKERS,
     )
-    written = [output.key for output in outputs]
+    if not release.republished:
+        published = release.record.model_copy(update={"status": "published"})
+        store.put(
+            record_key, published.model_dump_json(indent=2).encode(), content_type=CONTENT_TYPES["json"]
+        )
+    # Sorted: a republished release's files are listed as a drawing run lists its own.
+    written = sorted([output.key for output in outputs] + release.kept)
     return written, _delete_stale(day, store, set(written))
 
 
@@ -403,11 +541,12 @@ def _input_counts(listed: _Listed, loaded: Loaded, previous: Loaded, kept: _Kept
 
 def _manifest(
     day: date,
-    now: datetime | None,
+    now: datetime,
     options: AggregationOptions,
     counts: InputCounts,
-    folded: Folded,
     *,
+    folded: Folded,
+    partner: PartnerRelease,
     rows: dict[str, int],
     files: list[str],
     stale: int,
@@ -415,11 +554,9 @@ def _manifest(
 ) -> Manifest:
     return Manifest(
         dt=day,
-        generated_at=(now or datetime.now(UTC)).astimezone(UTC),
+        generated_at=now,
         input=counts,
         parameters=Parameters(
-            min_machines=options.min_machines,
-            fold_share=options.fold_share,
             dedup_lookback_hours=options.lookback_hours,
             hll_lg_k=LG_K,
             sketch_key_version=SKETCH_KEY_VERSION,
@@ -427,6 +564,7 @@ def _manifest(
             caps=dataclasses.asdict(options.caps),
         ),
         folded=folded,
+        partner_release=partner,
         rows=rows,
         files=files,
         stale_files_deleted=stale,

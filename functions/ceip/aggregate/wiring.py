@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 
 from ceip.aggregate import service
+from ceip.aggregate.bounds import CardinalityCaps, ContributionBounds
+from ceip.aggregate.partner_budget import PartnerPrivacy
 from ceip.aggregate.settings import AggregateSettings
 from ceip.machines.sketch_key import SketchSalt, sketch_salt
 from ceip.machines.snapshot import suppression_snapshot
@@ -22,8 +24,21 @@ def available_cpus() -> int:
 
 def options_from(settings: AggregateSettings) -> service.AggregationOptions:
     return service.AggregationOptions(
-        min_machines=settings.min_machines,
-        fold_share=settings.fold_share,
+        privacy=PartnerPrivacy(settings.partner_epsilon, settings.partner_delta, settings.min_machines),
+        bounds=ContributionBounds(
+            products=settings.bound_products,
+            reports=settings.bound_reports,
+            problems=settings.bound_problems,
+            features=settings.bound_features,
+            hardware_features=settings.bound_hardware_features,
+            hits=settings.bound_hits,
+            uses=settings.bound_uses,
+        ),
+        caps=CardinalityCaps(
+            problem_ids=settings.cap_problem_ids,
+            feature_ids=settings.cap_feature_ids,
+            hardware_features=settings.cap_hardware_features,
+        ),
         lookback_hours=settings.dedup_lookback_hours,
         memory_limit_mb=settings.memory_limit_mb,
         threads=available_cpus(),
@@ -42,9 +57,10 @@ class Aggregation:
     sketch_salt: SketchSalt
     options: service.AggregationOptions
 
-    def run(self, day: date) -> service.DayResult:
+    def run(self, day: date, *, new_partner_release: bool = False) -> service.DayResult:
         return service.aggregate_day(
             day,
+            new_partner_release=new_partner_release,
             source=self.source,
             store=self.store,
             suppression=self.suppression,

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     for day in days:
         if progress:
             progress.show(f"aggregating {day.isoformat()}")
-        result = aggregation.run(day)
+        result = aggregation.run(day, new_partner_release=args.new_partner_release)
         results.append(result)
         if progress:
             progress.advance(f"done {day.isoformat()}")
@@ -111,7 +111,14 @@ def summary(result: DayResult, bucket: str) -> dict[str, Any]:
         "internal": _location(bucket, "internal", day),
         "partner": _location(bucket, "partner", day),
         "manifest": f"s3://{bucket}/{result.manifest_key}",
-        "min_machines": manifest.parameters.min_machines,
+        "min_machines": manifest.partner_release.min_machines,
+        "partner_release": {
+            "drawings": manifest.partner_release.drawings,
+            "republished": manifest.partner_release.republished,
+            "epsilon": manifest.partner_release.epsilon,
+            "delta": manifest.partner_release.delta,
+            "period_days": manifest.partner_release.period_days,
+        },
         "missing_window_days": sorted({d.isoformat() for w in manifest.windows for d in w.missing_days}),
     }
 
@@ -132,7 +139,13 @@ def describe(result: DayResult, bucket: str) -> str:
         rows = ", ".join(f"{table} {manifest.rows[f'{audience}/{table}']}" for table in TABLES)
         lines.append(f"  {audience:<8} {_location(bucket, audience, manifest.dt)}")
         lines.append(f"           rows: {rows}")
-    lines.append(f"  partner cells need at least {manifest.parameters.min_machines} machines (K)")
+    release = manifest.partner_release
+    how = "republished unchanged" if release.republished else "drawn by this run"
+    lines.append(
+        f"  partner release {release.drawings} ({how}): differentially private, epsilon {release.epsilon:g} "
+        f"and delta {release.delta:g} per machine over {release.period_days} days; rows need a noisy "
+        f"count of at least {release.min_machines} machines (K)"
+    )
     missing = sorted({d for w in manifest.windows for d in w.missing_days})
     if missing:
         lines.append(

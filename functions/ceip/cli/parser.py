@@ -434,6 +434,12 @@ def _build_arguments(parser: argparse.ArgumentParser, *, required: bool) -> None
         default=None,
         help="K for the partner tables (default: PARTNER_MIN_MACHINES)",
     )
+    parser.add_argument(
+        "--new-partner-release",
+        action="store_true",
+        help="draw the partner tables anew instead of republishing the day's release (charged to the "
+        "privacy budget; the manifest counts every drawing)",
+    )
     _json(parser)
 
 

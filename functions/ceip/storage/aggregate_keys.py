@@ -51,6 +51,11 @@ def manifest_key(day: date) -> str:
     return f"{AGGREGATES_PREFIX}manifest/dt={day.isoformat()}/manifest.json"
 
 
+def partner_release_key(day: date) -> str:
+    """The record of the day's partner release (beside the manifest, outside what partners read)."""
+    return f"{AGGREGATES_PREFIX}manifest/dt={day.isoformat()}/partner-release.json"
+
+
 def report_hour_prefix(day: date, hour: int) -> str:
     """reports/dt=YYYY-MM-DD/hr=HH/: one hour of one day's raw reports."""
     if not 0 <= hour <= 23:

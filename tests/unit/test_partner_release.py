@@ -1,0 +1,134 @@
+"""The partner release: OpenDP's privacy maps agree with the plan, the thresholds, the derived values,
+and the noise OpenDP draws."""
+
+from __future__ import annotations
+
+import statistics as stats
+from datetime import date
+
+import pytest
+
+from ceip.aggregate.bounds import OTHER, ContributionBounds
+from ceip.aggregate.engine import USAGE_BUCKETS
+from ceip.aggregate.partner_budget import PartnerPrivacy, Selection, plan
+from ceip.aggregate.partner_release import (
+    PERFORMANCE_BINS,
+    OpenDPNoise,
+    ReleaseInputs,
+    WindowRow,
+    effective_threshold,
+    histogram_quantile,
+    performance_bin_edges,
+    release,
+    selection_threshold,
+    spent,
+)
+from tests.support.partner_noise import ExactNoise
+
+PLAN = plan(ContributionBounds(), PartnerPrivacy())
+
+
+def inputs(**overrides: object) -> ReleaseInputs:
+    values: dict[str, object] = {
+        "active": [("contoso.editor", 5000, 40000), ("contoso.tiny", 3, 9)],
+        "problems": [
+            ("contoso.editor", "crash.a", "program", 2500, 6000),
+            ("contoso.editor", "crash.rare", "program", 2, 2),
+            ("contoso.editor", OTHER, "program", 4000, 9000),
+            ("contoso.tiny", "crash.t", "program", 3, 3),
+        ],
+        "features": [("contoso.editor", "editor.spellcheck", 4000, 30000)],
+        "configuration": [
+            ("contoso.editor", "os_family", "windows", 4000),
+            ("contoso.editor", "os_family", "macos", 1000),
+            ("contoso.editor", "os_version", "10.0.1-unique", 1),
+        ],
+        "usage": [("contoso.editor", "help_center_opens", "0", 0, 0, 5000)],
+        "performance_bins": [("contoso.editor", "ui_response_ms", 7, 5000)],
+        "windows": [],
+        "usage_buckets": USAGE_BUCKETS,
+    }
+    values.update(overrides)
+    return ReleaseInputs(**values)  # type: ignore[arg-type]
+
+
+def test_opendps_privacy_map_charges_each_statistic_its_planned_share() -> None:
+    # Given the default plan, every statistic as OpenDP would release it
+    for planned in PLAN.planned:
+        rho, delta = spent(planned, floor=PLAN.privacy.min_machines)
+        # Then OpenDP's own accounting agrees with the plan's arithmetic
+        assert rho == pytest.approx(planned.rho, rel=1e-9), planned.statistic.name
+        if planned.statistic.selection is Selection.THRESHOLD:
+            assert 0 < delta <= planned.delta, planned.statistic.name
+        else:
+            assert delta == 0
+
+
+def test_thresholds_rise_as_delta_falls_and_never_go_below_k() -> None:
+    planned = PLAN.get("problems.machines")
+    strict = type(planned)(planned.statistic, planned.rho, planned.sigma, planned.delta / 1000)
+    assert selection_threshold(strict) > selection_threshold(planned) > planned.statistic.per_key
+    assert effective_threshold(planned, 10**6) == 10**6
+
+
+def test_the_release_never_publishes_folded_or_small_rows_and_derives_values_from_published_counts() -> None:
+    # Given exact noise, so only the logic shows
+    tables = release(inputs(), PLAN, ExactNoise())
+    # Then the small product and its problem are absent, and so is the '(other)' row
+    assert [row[0] for row in tables.rows["active"]] == ["contoso.editor"]
+    problems = {row[1]: row for row in tables.rows["problems"]}
+    assert set(problems) == {"crash.a"}
+    *_, hits, machines, prevalence, per_machine = problems["crash.a"]
+    assert (hits, machines) == (6000, 2500)
+    assert prevalence == pytest.approx(2500 / 5000) and per_machine == pytest.approx(6000 / 2500)
+    # and a configuration value only one machine has is not published; shares are among published values
+    config = {row[2]: row for row in tables.rows["configuration"]}
+    assert set(config) == {"windows", "macos"}
+    assert config["windows"][4] == pytest.approx(0.8)
+    # and every bucket of a metric whose machines reach K is published (fixed buckets: which ones
+    # reveals nothing), a metric without machines is not
+    usage = tables.rows["usage"]
+    assert [row[2] for row in usage] == [name for name, _, _ in USAGE_BUCKETS]
+    assert {row[1] for row in usage} == {"help_center_opens"}
+
+
+def test_the_rolling_tables_publish_machines_and_prevalence_only() -> None:
+    window = [
+        WindowRow("active", "contoso.editor", "", "", 7, date(2026, 11, 22), 7, 9000.4),
+        WindowRow("problem", "contoso.editor", "crash.a", "program", 7, date(2026, 11, 22), 7, 4500.0),
+        WindowRow("feature", "contoso.editor", OTHER, "", 7, date(2026, 11, 22), 7, 8000.0),
+    ]
+    tables = release(inputs(windows=window), PLAN, ExactNoise())
+    assert tables.rows["active_rolling"] == [("contoso.editor", 7, date(2026, 11, 22), 7, 9000)]
+    (problem,) = tables.rows["problems_rolling"]
+    assert problem[-2:] == (4500, pytest.approx(0.5))
+    assert tables.rows["features_rolling"] == []
+
+
+def test_histogram_quantiles_interpolate_inside_the_bin() -> None:
+    counts = [0] * PERFORMANCE_BINS
+    counts[7] = 100  # medians between 10^2 and 10^(7/3)
+    low, high = performance_bin_edges(7)
+    assert low == pytest.approx(100.0)
+    assert histogram_quantile(counts, 0.5) == pytest.approx(low + (high - low) / 2)
+    assert histogram_quantile([0] * PERFORMANCE_BINS, 0.5) == performance_bin_edges(PERFORMANCE_BINS - 1)[0]
+
+
+def test_opendp_noise_has_the_planned_spread_and_is_never_the_same_twice() -> None:
+    # Given 20,000 zeros noised as the problems' hits are
+    planned = PLAN.get("problems.hits")
+    noise = OpenDPNoise()
+    first = noise.gaussian([0] * 20_000, planned)
+    # Then the noise is centred with the planned standard deviation (within sampling error)
+    assert abs(stats.fmean(first)) < 4 * planned.sigma / 20_000**0.5
+    assert stats.pstdev(first) == pytest.approx(planned.sigma, rel=0.03)
+    # and a second draw differs: the sampler is not seeded (OpenDP draws from a secure source)
+    assert noise.gaussian([0] * 20_000, planned) != first
+
+
+def test_opendp_threshold_keeps_large_counts_with_noise_and_drops_small_ones() -> None:
+    planned = PLAN.get("problems.machines")
+    threshold = effective_threshold(planned, 50)
+    draws = [OpenDPNoise().threshold({"big": 10 * threshold, "small": 1}, planned, 50) for _ in range(20)]
+    assert all(set(kept) == {"big"} for kept in draws)
+    assert len({kept["big"] for kept in draws}) > 1
