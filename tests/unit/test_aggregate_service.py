@@ -552,3 +552,34 @@ def test_ids_beyond_a_products_cap_are_folded_into_other_and_counted() -> None:
         )
         <= caps.hardware_features * 3
     )
+
+
+def test_declared_ids_are_kept_whatever_the_cap_and_published_with_the_tables() -> None:
+    # Given the day with a cap of one problem id per product, and contoso.editor's dictionary declaring
+    # a rare problem of the day, beside a dictionary stored under the wrong product's key
+    world = scenario()
+    expected = truth.problems(world.counted)
+    rare = min((key for key in expected if key[0] == "contoso.editor"), key=lambda k: expected[k]["machines"])
+    store = MemoryStore()
+    declared = {
+        "product_id": "contoso.editor",
+        "problems": [{"id": rare[1], "kind": rare[2], "description": "A rare one, declared."}],
+        "features": [],
+    }
+    store.put(aggregate_keys.dictionary_key("contoso.editor"), json.dumps(declared).encode(), content_type="")
+    store.put(aggregate_keys.dictionary_key("contoso.mail"), json.dumps(declared).encode(), content_type="")
+    result = run(world.objects, store, world.suppressed, caps=CardinalityCaps(problem_ids=1))
+    # Then the declared problem is kept beside the one the cap keeps, the rest folded
+    ids = {
+        (r["problem_id"], r["kind"])
+        for r in read_table(store.objects, "internal", "problems", DAY)
+        if r["product_id"] == "contoso.editor"
+    }
+    assert (rare[1], rare[2]) in ids
+    assert len(ids - {(OTHER, "program"), (OTHER, "device")}) == 2
+    # and the manifest counts what was read, the misplaced dictionary left out
+    summary = result.manifest.dictionaries
+    assert (summary.products, summary.invalid, summary.declared_problem_ids) == (1, 1, 1)
+    # and the dictionaries the day used are published beside the partner tables
+    published = json.loads(store.objects[aggregate_keys.published_dictionary_key(DAY)])
+    assert published["products"][0]["problems"][0]["description"] == "A rare one, declared."

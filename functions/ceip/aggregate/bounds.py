@@ -26,13 +26,13 @@ class ContributionBounds:
     """Reports counted per machine and product, earliest first by created_at; later ones are dropped."""
     problems: int = 16
     """Distinct (problem id, kind) per machine over all its products; the most hit are kept."""
-    features: int = 32
+    features: int = 48
     """Distinct feature ids per machine over all its products; the most used are kept."""
     hardware_features: int = 8
     """Hardware-feature names counted per machine and product, in name order."""
-    hits: int = 10
+    hits: int = 20
     """A machine's hits of one problem in a day are clipped to this."""
-    uses: int = 20
+    uses: int = 32
     """A machine's uses of one feature in a day are clipped to this."""
 
     def __post_init__(self) -> None:

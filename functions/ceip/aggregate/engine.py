@@ -251,6 +251,10 @@ class Engine:
             f"performance {PERFORMANCE_TYPE}, usage {USAGE_TYPE})"
         )
         self._con.execute("CREATE OR REPLACE TABLE previous_report_ids (report_id UUID)")
+        self._con.execute(
+            "CREATE OR REPLACE TABLE declared_ids "
+            "(product_id VARCHAR, scope VARCHAR, item_id VARCHAR, item_kind VARCHAR)"
+        )
 
     def append_reports(self, files: Sequence[Path]) -> int:
         """Append staged NDJSON part files, gzip or plain, to `reports`: one row per non-empty line, a
@@ -301,6 +305,11 @@ class Engine:
             "SELECT CAST(machine_id AS VARCHAR) AS machine_id FROM (SELECT DISTINCT machine_id FROM reports)"
         )
         return [str(machine_id) for machine_id in self._con.execute(sql).fetchnumpy()["machine_id"]]
+
+    def declare(self, rows: Sequence[tuple[str, str, str, str]]) -> None:
+        """The ids the products' data dictionaries declare (product_id, scope, item_id, item_kind): the
+        caps always keep them."""
+        self._insert("declared_ids", rows)
 
     def drop_over_bounds(self, bounds: ContributionBounds) -> dict[str, int]:
         """Delete the reports beyond each machine's daily bounds (sql/over_bounds.sql); counts per reason."""

@@ -49,6 +49,15 @@ class Parameters(_Frozen):
     )
 
 
+class DictionarySummary(_Frozen):
+    """The products' data dictionaries the run read (aggregates/dictionary/products/)."""
+
+    products: int
+    invalid: int = Field(description="Left out: not valid, or stored under another product's key.")
+    declared_problem_ids: int
+    declared_feature_ids: int
+
+
 class Folded(_Frozen):
     """Distinct ids beyond the caps, summed over products."""
 
@@ -122,6 +131,7 @@ class Manifest(_Frozen):
     input: InputCounts
     parameters: Parameters
     folded: Folded
+    dictionaries: DictionarySummary
     partner_release: PartnerRelease
     rows: dict[str, int] = Field(description="Rows per table, keyed audience/table.")
     files: list[str] = Field(description="Every object this run wrote, manifest excluded.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,12 +19,12 @@ from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 
-from ceip.aggregate import dates, partner_budget, partner_release
+from ceip.aggregate import dates, dictionary, partner_budget, partner_release
 from ceip.aggregate.bounds import CardinalityCaps, ContributionBounds
 from ceip.aggregate.engine import ActiveProduct, Engine, EngineLimits, Published, SketchInput
 from ceip.aggregate.loading import Append, Loaded, load_objects
-from ceip.aggregate.manifest import Engine as EngineInfo
 from ceip.aggregate.manifest import (
+    DictionarySummary,
     Folded,
     InputCounts,
     Manifest,
@@ -33,6 +34,7 @@ from ceip.aggregate.manifest import (
     ReleaseRecord,
     WindowSummary,
 )
+from ceip.aggregate.manifest import Engine as EngineInfo
 from ceip.aggregate.parallel import map_in_threads
 from ceip.aggregate.partner_budget import PartnerPrivacy
 from ceip.aggregate.partner_release import Noise, OpenDPNoise
@@ -129,6 +131,8 @@ def aggregate_day(
             previous = _load(
                 listed.previous_day, source, options, to=work.previous, append=engine.append_previous_ids
             )
+            dictionaries = _read_dictionaries(store)
+            engine.declare(dictionary.declared_rows(dictionaries.valid))
             kept = _drop_unusable_and_suppressed(engine, suppression, options.bounds)
             _build_machine_tables(engine, sketch_salt, options)
             folded = engine.folded_ids(options.caps)
@@ -151,6 +155,7 @@ def aggregate_day(
                 noise=noise,
             )
             outputs, rows = _outputs(day, [*early, *beside, *rolling, *release.published], work.sketches)
+            outputs.append(_published_dictionaries(day, dictionaries, work.out))
         manifest_key = aggregate_keys.manifest_key(day)
         written, stale = schedule.closed_while_uploading(
             engine, functools.partial(_replace_day_output, day, store, outputs, manifest_key, release)
@@ -163,6 +168,7 @@ def aggregate_day(
         options,
         counts,
         folded=Folded(**folded),
+        dictionaries=dictionaries.summary,
         partner=release.record.release.model_copy(update={"republished": release.republished}),
         rows=rows,
         files=written,
@@ -291,6 +297,48 @@ def _closed_on_failure(engine: Engine) -> Iterator[None]:
     except BaseException:
         engine.close()
         raise
+
+
+@dataclass(frozen=True, slots=True)
+class _Dictionaries:
+    valid: list[dictionary.DataDictionary]
+    summary: DictionarySummary
+
+
+def _read_dictionaries(store: AggregateStore) -> _Dictionaries:
+    """The products' data dictionaries; one that does not parse is left out and counted (an operator's
+    mistake must not stop the day's tables)."""
+    valid: list[dictionary.DataDictionary] = []
+    invalid = 0
+    for key in sorted(store.list_keys(aggregate_keys.DICTIONARY_PREFIX)):
+        data = store.get(key)
+        if data is None:
+            continue
+        try:
+            found = dictionary.parse_dictionary(data)
+        except dictionary.InvalidDictionary:
+            invalid += 1
+            continue
+        if aggregate_keys.dictionary_key(found.product_id) != key:
+            invalid += 1  # stored under another product's name
+            continue
+        valid.append(found)
+    summary = DictionarySummary(
+        products=len(valid),
+        invalid=invalid,
+        declared_problem_ids=sum(len(d.problems) for d in valid),
+        declared_feature_ids=sum(len(d.features) for d in valid),
+    )
+    return _Dictionaries(valid, summary)
+
+
+def _published_dictionaries(day: date, dictionaries: _Dictionaries, out: Path) -> _Output:
+    """The dictionaries the day used, beside the partner tables: what each declared id means."""
+    path = out / "dictionary.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"dt": day.isoformat(), "products": [d.model_dump() for d in dictionaries.valid]}
+    path.write_text(json.dumps(body, indent=2, sort_keys=True), encoding="utf-8")
+    return _Output(aggregate_keys.published_dictionary_key(day), path, CONTENT_TYPES["json"])
 
 
 def _drop_unusable_and_suppressed(
@@ -546,6 +594,7 @@ def _manifest(
     counts: InputCounts,
     *,
     folded: Folded,
+    dictionaries: DictionarySummary,
     partner: PartnerRelease,
     rows: dict[str, int],
     files: list[str],
@@ -564,6 +613,7 @@ def _manifest(
             caps=dataclasses.asdict(options.caps),
         ),
         folded=folded,
+        dictionaries=dictionaries,
         partner_release=partner,
         rows=rows,
         files=files,

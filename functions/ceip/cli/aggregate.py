@@ -12,15 +12,17 @@ import json
 import sys
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any, TextIO
 
-from ceip.aggregate import dates
+from ceip.aggregate import dates, dictionary
 from ceip.aggregate.service import DayResult
 from ceip.aggregate.settings import AggregateSettings
 from ceip.aggregate.tables import TABLES
 from ceip.aggregate.wiring import build_aggregation
 from ceip.cli.failures import Refused, UsageError
 from ceip.storage import aggregate_keys
+from ceip.storage.aggregate_s3 import S3AggregateStore
 
 
 class Progress:
@@ -158,3 +160,29 @@ def describe(result: DayResult, bucket: str) -> str:
 def _location(bucket: str, audience: aggregate_keys.Audience, day: date) -> str:
     """Where one audience's tables of the day are: one folder per table, <table> stands for its name."""
     return f"s3://{bucket}/{aggregate_keys.AGGREGATES_PREFIX}{audience}/<table>/dt={day.isoformat()}/"
+
+
+def run_declare(args: argparse.Namespace) -> int:
+    """Check a data dictionary and store it where the next aggregation runs read it."""
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as error:
+        raise Refused(f"declare: cannot read {args.file}: {error.strerror}") from None
+    try:
+        declared = dictionary.parse_dictionary(data)
+    except dictionary.InvalidDictionary as error:
+        raise Refused(f"declare: not a data dictionary: {error}") from None
+    settings = AggregateSettings.from_environment()
+    key = aggregate_keys.dictionary_key(declared.product_id)
+    what = (
+        f"{declared.product_id}: {len(declared.problems)} problem ids and {len(declared.features)} feature "
+        f"ids declared, s3://{settings.aggregates_bucket}/{key}"
+    )
+    if args.dry_run:
+        print(f"dry run, nothing stored: {what}")
+        return 0
+    S3AggregateStore(settings.aggregates_bucket).put(
+        key, declared.model_dump_json(indent=2).encode(), content_type="application/json"
+    )
+    print(f"stored {what}; the next aggregation run keeps and publishes them")
+    return 0

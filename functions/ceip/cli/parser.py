@@ -476,6 +476,18 @@ def _aggregate(commands: Any) -> None:
     tables.add_argument("--date", type=parse_day, default="yesterday", help="YYYY-MM-DD (default: yesterday)")
     _json(tables)
 
+    declare = command(
+        sub,
+        "declare",
+        help="store a product's data dictionary: declared ids, always kept by the caps and published",
+        example="ceip aggregate declare contoso.editor.json",
+        run="ceip.cli.aggregate:run_declare",
+    )
+    declare.add_argument(
+        "file", metavar="FILE", help="the dictionary (JSON; docs/aggregates.md#data-dictionary)"
+    )
+    declare.add_argument("--dry-run", action="store_true", help="check the file, store nothing")
+
     show = command(
         sub,
         "show",

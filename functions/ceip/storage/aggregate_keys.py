@@ -1,9 +1,12 @@
 """S3 key layout of the aggregates bucket, and the report partitions aggregation reads. Pure functions.
 
 aggregates/internal/<table>/dt=YYYY-MM-DD/part-00000.parquet    exact counts, never machine ids
-aggregates/partner/<table>/dt=YYYY-MM-DD/part-00000.{parquet,csv}  K-thresholded, folded
+aggregates/partner/<table>/dt=YYYY-MM-DD/part-00000.{parquet,csv}  differentially private
 aggregates/internal/sketches/dt=YYYY-MM-DD/sketches.parquet     HLL sketches for rolling windows
 aggregates/manifest/dt=YYYY-MM-DD/manifest.json                 what one run read and wrote
+aggregates/manifest/dt=YYYY-MM-DD/partner-release.json          the day's partner release, republished
+aggregates/dictionary/products/<product_id>.json               a product's declared ids (operators')
+aggregates/partner/dictionary/dt=YYYY-MM-DD/dictionary.json     the dictionaries the day used
 """
 
 from __future__ import annotations
@@ -54,6 +57,20 @@ def manifest_key(day: date) -> str:
 def partner_release_key(day: date) -> str:
     """The record of the day's partner release (beside the manifest, outside what partners read)."""
     return f"{AGGREGATES_PREFIX}manifest/dt={day.isoformat()}/partner-release.json"
+
+
+DICTIONARY_PREFIX = f"{AGGREGATES_PREFIX}dictionary/products/"
+_PRODUCT_ID = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,127}$")
+
+
+def dictionary_key(product_id: str) -> str:
+    if not _PRODUCT_ID.fullmatch(product_id):
+        raise ValueError("not a product id")
+    return f"{DICTIONARY_PREFIX}{product_id}.json"
+
+
+def published_dictionary_key(day: date) -> str:
+    return f"{AGGREGATES_PREFIX}partner/dictionary/dt={day.isoformat()}/dictionary.json"
 
 
 def report_hour_prefix(day: date, hour: int) -> str:

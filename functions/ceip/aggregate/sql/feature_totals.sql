@@ -4,8 +4,9 @@
 -- Bounds (bounds.py), as in problem_totals.sql:
 --   per machine   at most ${max_features} distinct features over all its products, the most used first
 --                 (ties by product and id), each clipped to ${max_uses} uses
---   per product   at most ${max_feature_ids} ids, the most machines first (ties by id); the rest are
---                 folded into '(other)', where a machine counts once
+--   per product   at most ${max_feature_ids} ids, the most machines first (ties by id), besides the ids
+--                 the product's data dictionary declares (always kept); the rest are folded into
+--                 '(other)', where a machine counts once
 -- folded_ids: how many of the day's ids the row stands for (1, or those folded into '(other)').
 WITH entries AS (
     SELECT product_id, machine_id, unnest(usage.features) AS f
@@ -23,14 +24,26 @@ per_machine AS (
     QUALIFY row_number() OVER (PARTITION BY machine_id ORDER BY sum(f.count) DESC, product_id, f.id)
         <= ${max_features}
 ),
+counted AS (
+    SELECT
+        m.product_id,
+        m.feature_id,
+        count(*) AS machines,
+        any_value(d.item_id IS NOT NULL) AS declared
+    FROM per_machine AS m
+    LEFT JOIN declared_ids AS d
+        ON d.scope = 'feature'
+        AND d.product_id = CAST(m.product_id AS VARCHAR)
+        AND d.item_id = m.feature_id
+    GROUP BY m.product_id, m.feature_id
+),
 ids AS (
     SELECT
         product_id,
         feature_id,
-        row_number() OVER (PARTITION BY product_id ORDER BY count(*) DESC, feature_id)
+        declared OR row_number() OVER (PARTITION BY product_id, declared ORDER BY machines DESC, feature_id)
             <= ${max_feature_ids} AS kept
-    FROM per_machine
-    GROUP BY product_id, feature_id
+    FROM counted
 ),
 folded AS (
     SELECT

@@ -6,7 +6,8 @@
 -- Bounds (bounds.py), before anything is counted:
 --   per machine   at most ${max_problems} distinct (problem, kind) over all its products, the most hit
 --                 first (ties by product, id, kind), each clipped to ${max_hits} hits
---   per product   at most ${max_problem_ids} ids, the most machines first (ties by id, kind); the rest
+--   per product   at most ${max_problem_ids} ids, the most machines first (ties by id, kind), besides the
+--                 ids the product's data dictionary declares (declared_ids: always kept); the rest
 --                 are folded into '(other)' of their kind, where a machine counts once
 -- folded_ids: how many of the day's ids the row stands for (1, or those folded into '(other)').
 WITH entries AS (
@@ -27,15 +28,30 @@ per_machine AS (
         PARTITION BY machine_id ORDER BY sum(p.count) DESC, product_id, p.id, p.kind
     ) <= ${max_problems}
 ),
+counted AS (
+    SELECT
+        m.product_id,
+        m.problem_id,
+        m.kind,
+        count(*) AS machines,
+        any_value(d.item_id IS NOT NULL) AS declared
+    FROM per_machine AS m
+    LEFT JOIN declared_ids AS d
+        ON d.scope = 'problem'
+        AND d.product_id = CAST(m.product_id AS VARCHAR)
+        AND d.item_id = m.problem_id
+        AND d.item_kind = m.kind
+    GROUP BY m.product_id, m.problem_id, m.kind
+),
 ids AS (
     SELECT
         product_id,
         problem_id,
         kind,
-        row_number() OVER (PARTITION BY product_id ORDER BY count(*) DESC, problem_id, kind)
-            <= ${max_problem_ids} AS kept
-    FROM per_machine
-    GROUP BY product_id, problem_id, kind
+        declared OR row_number() OVER (
+            PARTITION BY product_id, declared ORDER BY machines DESC, problem_id, kind
+        ) <= ${max_problem_ids} AS kept
+    FROM counted
 ),
 folded AS (
     SELECT
