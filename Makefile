@@ -67,8 +67,9 @@ sam-build: $(TOOLS)/sam-cli/.installed
 	@echo "sam-build: built the zip functions only; $(IMAGE_FUNCTIONS) is a container image and needs Docker." \
 		"Where a Docker engine runs: 'sam build $(IMAGE_FUNCTIONS)' builds the image alone, a plain 'sam build' all to deploy."
 
-## docs: regenerate docs/openapi.json and docs/report.schema.json from the code
+## docs: regenerate docs/examples/batch.json (seeded generator), then docs/openapi.json and docs/report.schema.json from the code
 docs: $(STAMP)
+	$(BIN)/python -m benchmarks.workloads.example_batch --write docs/examples/batch.json
 	$(BIN)/python -m ceip.openapi --write docs
 
 ## bench: performance benchmarks (not part of the test suite); figures go to docs/benchmarks.md
