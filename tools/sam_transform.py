@@ -38,18 +38,30 @@ class OfflinePolicyLoader(ManagedPolicyLoader):
         raise RuntimeError("template.yaml names a managed policy SAM does not bundle; use an inline policy")
 
 
+# Where `sam deploy --resolve-image-repos` pushes an image function's image (an ECR repository of the stack).
+PACKAGED_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ceip-packaged:{tag}"
+
+
 def as_packaged(template: dict[str, Any]) -> dict[str, Any]:
-    """Local CodeUri paths become S3 URIs, as `sam package` (or `sam deploy`) uploads them first."""
+    """Local CodeUri paths become S3 URIs, as `sam package` (or `sam deploy`) uploads them first; an image
+    function (PackageType Image, built from its Metadata's Dockerfile) gets the ECR ImageUri `sam deploy`
+    gives it after pushing the image."""
     function_globals = template.get("Globals", {}).get("Function", {})
-    holders = [function_globals] + [
-        resource.get("Properties", {})
+    functions = [
+        resource
         for resource in template["Resources"].values()
         if resource.get("Type") == "AWS::Serverless::Function"
     ]
+    holders = [function_globals] + [function.get("Properties", {}) for function in functions]
     for holder in holders:
         code_uri = holder.get("CodeUri")
         if isinstance(code_uri, str) and not code_uri.startswith("s3://"):
             holder["CodeUri"] = f"s3://packaged-artifacts/{code_uri.strip('/') or 'root'}"
+    for function in functions:
+        props = function.get("Properties", {})
+        if props.get("PackageType") == "Image" and "ImageUri" not in props:
+            tag = function.get("Metadata", {}).get("DockerTag", "latest")
+            props["ImageUri"] = PACKAGED_IMAGE.format(tag=tag)
     return template
 
 

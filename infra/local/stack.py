@@ -22,6 +22,21 @@ from infra.local.template import LOCAL_REGION, PROJECT_ROOT, Template
 STATE_FILE = PROJECT_ROOT / ".ceip" / "local.json"
 """Where `make run` tells the `ceip` CLI how to reach the local stack."""
 
+LOCAL_PARAMETERS = {
+    # A demo budget, for the local stack only (the deployed default stays template.yaml's 16): with it the
+    # README's 100-machine example batch (docs/examples/batch.json) shows partner rows after
+    # `ceip aggregate --date today`. With the default bounds, partition selection publishes a product's
+    # active row once its noisy machine count clears about 120 at epsilon 16, about 30 at 100.
+    "PartnerEpsilon": "100",
+    # The template's floor (MinValue 10), below its deployed default of 50, for the same demo batch.
+    "PartnerMinMachines": "10",
+}
+"""Parameter values of the local stack that differ from template.yaml's defaults."""
+
+
+def local_template() -> Template:
+    return Template.load().with_parameters(LOCAL_PARAMETERS)
+
 
 def aws_environment(endpoint: str) -> dict[str, str]:
     """Point every boto3 client of this process at the moto server, with dummy credentials."""
@@ -42,7 +57,7 @@ class LocalStack:
     port: int = 3000
     host: str = "127.0.0.1"
     moto_port: int = 0
-    template: Template = field(default_factory=Template.load)
+    template: Template = field(default_factory=local_template)
     state_file: Path | None = None
 
     def __post_init__(self) -> None:

@@ -87,6 +87,18 @@ class FunctionSpec:
     timeout_seconds: int = 15
 
 
+def function_handler(logical_id: str, props: Mapping[str, Any]) -> str:
+    """The module.function Lambda calls: a zip function's Handler, or for an image function (PackageType
+    Image, which SAM allows no Handler) the command its ImageConfig states (which overrides the image's
+    CMD on AWS, so the two cannot disagree there)."""
+    if props.get("PackageType") == "Image":
+        command = props.get("ImageConfig", {}).get("Command") or []
+        if len(command) != 1:
+            raise ValueError(f"{logical_id}: an image function needs ImageConfig.Command [module.handler]")
+        return str(command[0])
+    return str(props["Handler"])
+
+
 @dataclass
 class Template:
     body: dict[str, Any]
@@ -102,6 +114,13 @@ class Template:
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {lid: res for lid, res in self.resources.items() if res.get("Type") == resource_type}
+
+    def with_parameters(self, overrides: Mapping[str, str]) -> Template:
+        """The same template with some parameters set (as `sam deploy --parameter-overrides` would)."""
+        unknown = set(overrides) - set(self.body.get("Parameters", {}))
+        if unknown:
+            raise KeyError(f"template has no parameter {', '.join(sorted(unknown))}")
+        return Template(self.body, {**self.parameter_overrides, **overrides})
 
     def parameter(self, name: str) -> str:
         if name in self.parameter_overrides:
@@ -212,7 +231,7 @@ class Template:
             specs.append(
                 FunctionSpec(
                     logical_id=logical_id,
-                    handler=str(props["Handler"]),
+                    handler=function_handler(logical_id, props),
                     environment={k: str(self.resolve(v)) for k, v in env.items()},
                     routes=tuple(routes),
                     schedules=tuple(schedules),

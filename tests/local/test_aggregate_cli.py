@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.local.conftest import RunningStack
-from tests.support.reports import make_report
+from tests.support.reports import EXAMPLE_BATCH, make_report
 
 pytestmark = pytest.mark.local
 PRODUCT = "contoso.aggregate-cli-test"
@@ -53,6 +53,28 @@ def test_aggregate_today_prints_where_the_tables_are_and_the_right_numbers(local
     # and no GUID reached the console
     for machine in machines:
         assert machine not in as_text.stdout + as_json.stdout + local_stack.console()
+
+
+def test_the_readme_example_batch_shows_a_partner_row_once_today_is_aggregated(
+    local_stack: RunningStack,
+) -> None:
+    # Given the README's steps: the example batch (100 machines of one product) posted to the stack,
+    # whose aggregation runs on the local demo budget (infra/local/stack.py)
+    example = json.loads(EXAMPLE_BATCH.read_bytes())["reports"]
+    (product,) = {r["product"]["id"] for r in example}
+    assert post(local_stack, example) == 202
+    # When today is aggregated and the partner active table printed
+    # (a fresh drawing: other tests on this stack may have aggregated today, and a rerun republishes)
+    built = local_stack.cli("aggregate", "--date", "today", "--new-partner-release")
+    today = datetime.now(UTC).date().isoformat()
+    shown = local_stack.cli(
+        "aggregate", "show", "active", "--partner", "--date", today, "--format", "json", "--limit", "0"
+    )
+    # Then the product has a partner row, with at least K machines
+    assert built.returncode == 0, built.stderr
+    assert shown.returncode == 0, shown.stderr
+    (row,) = [r for r in json.loads(shown.stdout) if r.get("product_id") == product]
+    assert row["machines"] >= 10
 
 
 def test_a_multi_day_backfill_shows_progress_and_a_summary(local_stack: RunningStack) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from infra.local.provision import CREATORS, SKIPPED
+from infra.local.stack import LOCAL_PARAMETERS, LocalStack
 from infra.local.template import Template
 
 
@@ -27,3 +29,28 @@ def test_the_data_key_resolves_to_a_local_alias_wherever_the_template_names_it()
     assert (
         template.resolve({"Ref": "AlarmTopic"}) == "arn:aws:sns:us-east-1:123456789012:ceip-local-alarmtopic"
     )
+
+
+def test_the_local_stack_runs_the_aggregation_on_a_demo_budget_and_the_template_keeps_its_defaults() -> None:
+    # Given the template the local stack builds by default, and the template as deployed
+    local = LocalStack().template
+    deployed = Template.load()
+
+    def aggregation(template: Template) -> dict[str, str]:
+        (function,) = [f for f in template.functions() if f.logical_id == "AggregateFunction"]
+        return function.environment
+
+    local_env, deployed_env = aggregation(local), aggregation(deployed)
+    floor = deployed.body["Parameters"]["PartnerMinMachines"]["MinValue"]
+    # Then the local aggregation has the demo epsilon and the template's floor on K
+    assert local.parameter_overrides == LOCAL_PARAMETERS
+    assert (local_env["PARTNER_EPSILON"], local_env["PARTNER_MIN_MACHINES"]) == ("100", str(floor))
+    # while the deployed defaults stay 16 and 50, and every other variable is the same
+    assert (deployed_env["PARTNER_EPSILON"], deployed_env["PARTNER_MIN_MACHINES"]) == ("16", "50")
+    differing = {k for k in local_env if local_env[k] != deployed_env[k]}
+    assert differing == {"PARTNER_EPSILON", "PARTNER_MIN_MACHINES"}
+
+
+def test_a_parameter_override_the_template_does_not_declare_is_refused() -> None:
+    with pytest.raises(KeyError, match="PartnerEpsilonn"):
+        Template.load().with_parameters({"PartnerEpsilonn": "100"})

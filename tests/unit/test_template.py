@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from infra.local.template import Template
 
+from ceip.aggregate.settings import AggregateSettings
 from ceip.aggregate.tables import ROLLING_WINDOWS
 from ceip.storage import aggregate_keys
 
@@ -110,11 +111,85 @@ def test_every_log_group_has_a_retention(template: Template) -> None:
         assert "LoggingConfig" in function["Properties"], "each function logs to a group with retention"
 
 
+def zip_functions(template: Template) -> dict[str, dict[str, Any]]:
+    functions = template.of_type("AWS::Serverless::Function")
+    return {lid: f for lid, f in functions.items() if f["Properties"].get("PackageType", "Zip") == "Zip"}
+
+
 def test_functions_deploy_on_arm64_with_python_312_or_newer(template: Template) -> None:
+    # Given the functions' shared settings and the zip functions
     function_globals = template.body["Globals"]["Function"]
     assert function_globals["Architectures"] == ["arm64"]
-    major, minor = function_globals["Runtime"].removeprefix("python").split(".")
-    assert (int(major), int(minor)) >= (3, 12)
+    # SAM refuses Runtime and Handler on an image function even from Globals
+    assert not {"Runtime", "Handler"} & function_globals.keys()
+    zips = zip_functions(template)
+    assert zips.keys() == {"IngestFunction", "PrivacyRequestsFunction", "PurgeFunction", "PrivacyFunction"}
+    runtimes = set()
+    for logical_id, function in zips.items():
+        # Then each zip function states its runtime, its code and a handler of the ceip package
+        props = function["Properties"]
+        assert props["CodeUri"] == "functions/", logical_id
+        assert re.fullmatch(r"ceip\.[a-z_.]+\.lambda_handler", props["Handler"]), logical_id
+        assert "Architectures" not in props, logical_id
+        major, minor = props["Runtime"].removeprefix("python").split(".")
+        assert (int(major), int(minor)) >= (3, 12), logical_id
+        runtimes.add(props["Runtime"])
+    # and they all run one Python, the one the aggregation image is built on (test_packaging.py)
+    assert runtimes == {"python3.12"}
+
+
+def test_the_aggregate_function_is_an_image_built_from_its_dockerfile_running_the_aggregate_handler(
+    template: Template,
+) -> None:
+    # Given AggregateFunction, too big for a zip with OpenDP
+    function = template.resources["AggregateFunction"]
+    props, metadata = function["Properties"], function["Metadata"]
+    # Then it is an image built from functions/aggregate.Dockerfile, with no zip-only property
+    assert props["PackageType"] == "Image"
+    assert not {"Runtime", "Handler", "CodeUri", "Layers", "Architectures"} & props.keys()
+    assert (metadata["DockerContext"], metadata["Dockerfile"]) == ("./functions", "aggregate.Dockerfile")
+    assert metadata["DockerTag"]
+    dockerfile = ROOT / "functions" / metadata["Dockerfile"]
+    assert dockerfile.is_file()
+    # and the command the template gives is the image's own CMD, which the local stack runs in-process
+    (cmd,) = [line for line in dockerfile.read_text(encoding="utf-8").splitlines() if line.startswith("CMD ")]
+    assert props["ImageConfig"]["Command"] == json.loads(cmd.removeprefix("CMD "))
+    (spec,) = [f for f in template.functions() if f.logical_id == "AggregateFunction"]
+    assert spec.handler == "ceip.aggregate.app.lambda_handler"
+    # and it keeps its checkov skips beside the image's build metadata
+    assert {s["id"] for s in metadata["checkov"]["skip"]} == {"CKV_AWS_117", "CKV_AWS_173"}
+
+
+def test_make_sam_build_excludes_exactly_the_image_functions(template: Template) -> None:
+    # Given the functions `make sam-build` leaves to a machine with Docker
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    (listed,) = re.findall(r"^IMAGE_FUNCTIONS := (.+)$", makefile, flags=re.MULTILINE)
+    functions = template.of_type("AWS::Serverless::Function")
+    # Then they are the template's image functions: every zip function is built, no image is attempted
+    assert set(listed.split()) == set(functions) - zip_functions(template).keys() == {"AggregateFunction"}
+    assert "$(addprefix --exclude ,$(IMAGE_FUNCTIONS))" in makefile
+
+
+def test_the_local_stack_finds_every_handler_and_refuses_an_image_function_without_a_command() -> None:
+    # Given one zip and one image function
+    body = {
+        "Resources": {
+            "Zip": {"Type": "AWS::Serverless::Function", "Properties": {"Handler": "ceip.a.app.h"}},
+            "Image": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {"PackageType": "Image", "ImageConfig": {"Command": ["ceip.b.app.h"]}},
+            },
+        }
+    }
+    # Then their handlers are the Handler and the image's command
+    assert {f.logical_id: f.handler for f in Template(body).functions()} == {
+        "Zip": "ceip.a.app.h",
+        "Image": "ceip.b.app.h",
+    }
+    # and an image function that names no command is an error, not a guess
+    del body["Resources"]["Image"]["Properties"]["ImageConfig"]
+    with pytest.raises(ValueError, match=r"ImageConfig\.Command"):
+        Template(body).functions()
 
 
 def test_only_the_purge_may_rewrite_or_delete_reports(template: Template) -> None:
@@ -246,6 +321,14 @@ def test_aggregate_may_list_and_read_reports_and_write_only_the_aggregates_prefi
         ("s3:PutObject", "arn:aws:s3:::ceip-local-aggregatesbucket/aggregates/*"),
         ("s3:DeleteObject", "arn:aws:s3:::ceip-local-aggregatesbucket/aggregates/*"),
         ("s3:GetObject", "arn:aws:s3:::ceip-local-aggregatesbucket/aggregates/internal/sketches/*"),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::ceip-local-aggregatesbucket/aggregates/manifest/dt=*/partner-release.json",
+        ),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::ceip-local-aggregatesbucket/aggregates/dictionary/products/*",
+        ),
         ("dynamodb:Scan", "arn:aws:dynamodb:us-east-1:123456789012:table/ceip-local-suppressiontable"),
         ("secretsmanager:GetSecretValue", "ceip-local-machinekeysecret"),
         ("kms:GenerateDataKey", DATA_KEY),
@@ -273,8 +356,71 @@ def test_aggregate_runs_daily_at_2_utc_for_the_scheduled_day_with_retries_and_a_
     assert template.resources["AggregateDeadLetterQueue"]["Properties"]["KmsMasterKeyId"] == {
         "Ref": "DataKey"
     }
-    assert function.environment["PARTNER_MIN_MACHINES"] == "50"
     assert function.environment["AGGREGATES_BUCKET"] == "ceip-local-aggregatesbucket"
+
+
+ANY_ABOVE_0 = "any MinValue above 0"
+PARTNER_PARAMETERS: dict[str, tuple[str, str, Any, Any]] = {
+    # parameter: (variable, default, MinValue, MaxValue or None for none); defaults are the settings' own
+    "PartnerMinMachines": ("PARTNER_MIN_MACHINES", "50", 10, None),
+    "PartnerEpsilon": ("PARTNER_EPSILON", "16", ANY_ABOVE_0, 100),
+    "PartnerDelta": ("PARTNER_DELTA", "0.000001", ANY_ABOVE_0, 0.001),
+    "BoundProductsPerMachine": ("BOUND_PRODUCTS_PER_MACHINE", "3", 1, 64),
+    "BoundReportsPerMachine": ("BOUND_REPORTS_PER_MACHINE", "24", 1, 10_000),
+    "BoundProblemsPerMachine": ("BOUND_PROBLEMS_PER_MACHINE", "16", 1, 256),
+    "BoundFeaturesPerMachine": ("BOUND_FEATURES_PER_MACHINE", "48", 1, 256),
+    "BoundHardwareFeaturesPerMachine": ("BOUND_HARDWARE_FEATURES_PER_MACHINE", "8", 1, 64),
+    "BoundHitsPerProblem": ("BOUND_HITS_PER_PROBLEM", "20", 1, 1_000_000),
+    "BoundUsesPerFeature": ("BOUND_USES_PER_FEATURE", "32", 1, 1_000_000),
+    "CapProblemIds": ("CAP_PROBLEM_IDS", "10000", 1, 1_000_000),
+    "CapFeatureIds": ("CAP_FEATURE_IDS", "2000", 1, 1_000_000),
+    "CapHardwareFeatures": ("CAP_HARDWARE_FEATURES", "64", 1, 10_000),
+}
+
+
+SETTINGS_DEFAULTS = {field.alias: field.default for field in AggregateSettings.model_fields.values()}
+
+
+def test_the_partner_release_parameters_reach_the_aggregate_function_with_their_defaults(
+    template: Template,
+) -> None:
+    # Given the aggregation's environment as deployed with every parameter left at its default
+    (function,) = [f for f in template.functions() if f.logical_id == "AggregateFunction"]
+    environment = template.resources["AggregateFunction"]["Properties"]["Environment"]["Variables"]
+    for parameter, (variable, default, low, high) in PARTNER_PARAMETERS.items():
+        declared = template.body["Parameters"][parameter]
+        # Then each parameter is a documented, bounded number passed as its variable
+        assert declared["Type"] == "Number" and len(declared["Description"]) > 20, parameter
+        assert environment[variable] == {"Ref": parameter}, variable
+        assert function.environment[variable] == default, variable
+        assert float(default) == float(SETTINGS_DEFAULTS[variable]), variable  # one default, two places
+        # within its range (an epsilon or a delta need only stay above 0; K has a floor, no ceiling)
+        assert 0 < float(declared["MinValue"]) <= float(default), parameter
+        if low is not ANY_ABOVE_0:
+            assert declared["MinValue"] == low, parameter
+        assert declared.get("MaxValue") == high, parameter
+        assert high is None or float(default) <= high, parameter
+    # and the folding share that DP partition selection replaced is gone
+    assert "PartnerFoldShare" not in template.body["Parameters"]
+    assert "PARTNER_FOLD_SHARE" not in function.environment
+
+
+def test_the_aggregate_settings_read_every_partner_variable_the_template_sets_with_the_same_default(
+    template: Template,
+) -> None:
+    from ceip.aggregate.settings import AggregateSettings
+
+    # Given the variables the settings model reads and those the template sets
+    (function,) = [f for f in template.functions() if f.logical_id == "AggregateFunction"]
+    read = {variable: name for name, variable in AggregateSettings.variables().items()}
+    defaults = {variable: default for variable, default, _, _ in PARTNER_PARAMETERS.values()}
+    settings = AggregateSettings.from_environment(function.environment)
+    # Then wherever the model reads one, the template's default is the model's own default
+    for variable, name in read.items():
+        if variable in defaults:
+            field = AggregateSettings.model_fields[name]
+            assert float(defaults[variable]) == float(field.default), variable
+            assert float(getattr(settings, name)) == float(defaults[variable]), variable
 
 
 def test_aggregates_bucket_is_private_encrypted_tls_only_and_never_expires_tables(template: Template) -> None:
@@ -738,3 +884,14 @@ def test_every_checkov_skip_gives_a_one_line_reason_and_is_documented(template: 
         comment = skip.get("comment", "")
         assert 20 <= len(comment) <= 120 and "\n" not in comment, (logical_id, skip["id"])
         assert skip["id"] in security, f"docs/security.md does not explain {skip['id']}"
+
+
+def test_every_parameter_has_a_row_in_the_readme_configuration_table(template: Template) -> None:
+    # Given the README's table of template parameters
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([A-Za-z0-9]+)` \| ([^|]+) \|", readme, flags=re.MULTILINE)
+    documented = {name: default.strip() for name, default in rows}
+    # Then each parameter has a row, with the template's default
+    for name, declared in template.body["Parameters"].items():
+        assert name in documented, f"README.md's configuration table has no row for {name}"
+        assert documented[name] == (str(declared.get("Default", "")) or "(empty)"), name

@@ -145,9 +145,14 @@ def describe(result: DayResult, bucket: str) -> str:
     how = "republished unchanged" if release.republished else "drawn by this run"
     lines.append(
         f"  partner release {release.drawings} ({how}): differentially private, epsilon {release.epsilon:g} "
-        f"and delta {release.delta:g} per machine over {release.period_days} days; rows need a noisy "
-        f"count of at least {release.min_machines} machines (K)"
+        f"and delta {release.delta:g} per machine over {release.period_days} days; a row appears when its "
+        f"noisy machine count clears its threshold, never below {release.min_machines} (K)"
     )
+    if release.republished:
+        lines.append(
+            "  the partner tables are that earlier release, whatever changed since; "
+            "--new-partner-release draws anew (charged to the privacy budget)"
+        )
     missing = sorted({d for w in manifest.windows for d in w.missing_days})
     if missing:
         lines.append(
