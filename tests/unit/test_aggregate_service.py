@@ -18,7 +18,7 @@ import pytest
 
 from ceip.aggregate.bounds import OTHER, CardinalityCaps, ContributionBounds
 from ceip.aggregate.partner_budget import PartnerPrivacy
-from ceip.aggregate.service import AggregationOptions, aggregate_day
+from ceip.aggregate.service import AggregationOptions, UnreadableReleaseRecord, aggregate_day
 from ceip.aggregate.tables import AUDIENCES, TABLES
 from ceip.machines.sketch_key import SketchSalt
 from ceip.machines.suppression import MemorySuppression
@@ -583,3 +583,14 @@ def test_declared_ids_are_kept_whatever_the_cap_and_published_with_the_tables() 
     # and the dictionaries the day used are published beside the partner tables
     published = json.loads(store.objects[aggregate_keys.published_dictionary_key(DAY)])
     assert published["products"][0]["problems"][0]["description"] == "A rare one, declared."
+
+
+def test_an_unreadable_release_record_stops_the_run_instead_of_drawing_uncounted_noise() -> None:
+    # Given a day whose partner-release record was damaged
+    world = scenario()
+    store = MemoryStore()
+    store.put(aggregate_keys.partner_release_key(DAY), b"{not json", content_type="application/json")
+    # Then the run refuses, naming the record, and writes no manifest
+    with pytest.raises(UnreadableReleaseRecord, match="partner-release.json"):
+        run(world.objects, store, world.suppressed)
+    assert aggregate_keys.manifest_key(DAY) not in store.objects

@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from ceip.aggregate import dates, dictionary, partner_budget, partner_release
 from ceip.aggregate.bounds import CardinalityCaps, ContributionBounds
 from ceip.aggregate.engine import ActiveProduct, Engine, EngineLimits, Published, SketchInput
@@ -480,11 +482,20 @@ def _partner_release(
     return _PartnerOutcome(published, record, republished=False, rows=rows)
 
 
+class UnreadableReleaseRecord(Exception):
+    """The day's partner-release record exists but cannot be read: the run stops rather than guess how
+    many drawings the day has cost (docs/operations.md says what to do)."""
+
+
 def _read_release_record(store: AggregateStore, day: date) -> ReleaseRecord | None:
-    data = store.get(aggregate_keys.partner_release_key(day))
+    key = aggregate_keys.partner_release_key(day)
+    data = store.get(key)
     if data is None:
         return None
-    return ReleaseRecord.model_validate_json(data)
+    try:
+        return ReleaseRecord.model_validate_json(data)
+    except ValidationError:
+        raise UnreadableReleaseRecord(key) from None
 
 
 def _release_summary(
