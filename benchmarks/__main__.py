@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "ingest": "benchmarks.ingest",
     "aggregate": "benchmarks.aggregate",
     "purge": "benchmarks.purge",
+    "purge-flood": "benchmarks.purge_flood",
     "suppression": "benchmarks.suppression",
     "cli": "benchmarks.cli",
     "partner_utility": "benchmarks.partner_utility",

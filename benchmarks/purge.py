@@ -39,12 +39,15 @@ from benchmarks.render import (
     markdown_table,
     shares_table,
 )
+from benchmarks.workloads.ports import MemoryDynamoDB
 from benchmarks.workloads.reports import client_report, guid
+from ceip.datasubject.guid_scan import KeyLookup
 from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, expected_by
 from ceip.datasubject.purge import CHECKPOINT_SECONDS, PROGRESS_ENTRIES, PurgeOutcome, Purger, PurgeStatus
 from ceip.datasubject.purge_checkpoint import MemoryCheckpoint
 from ceip.datasubject.request_store import MemoryRequestStore
 from ceip.machines.machine_key import MachineKeyer
+from ceip.machines.suppression import KEY_ATTRIBUTE, read_key_set
 from ceip.reports.model import Report
 from ceip.storage import keys, report_codec
 from ceip.storage.report_objects import MemoryReportObjects
@@ -72,6 +75,8 @@ CACHE_DIR = PROJECT_ROOT / ".bench-cache" / "purge"
 CACHE_FORMAT = b"ceip-purge-bench 1\n"
 SAMPLE_EVERY = 997
 """Every 997th object is parsed back through Report and re-encoded, as a check of the generator."""
+SUPPRESSION_TABLE = "suppression"
+"""The table name read_key_set is given (the in-memory client ignores it)."""
 
 _SENTINEL_REPORT = "00000000-0000-4000-8000-00000000aaaa"
 _SENTINEL_MACHINE = "00000000-0000-4000-8000-00000000bbbb"
@@ -206,7 +211,7 @@ def _write_cache(path: Path, objects: dict[str, bytes]) -> None:
     partial.replace(path)
 
 
-def _read_cache(path: Path) -> dict[str, bytes]:
+def read_cache(path: Path) -> dict[str, bytes]:
     raw = path.read_bytes()
     if not raw.startswith(CACHE_FORMAT):
         raise ValueError(f"{path}: not a cache file of this format")
@@ -223,6 +228,12 @@ def _read_cache(path: Path) -> dict[str, bytes]:
     return objects
 
 
+def cache_paths(templates: list[str] | None = None) -> tuple[Path, Path]:
+    """Where load_day keeps the one-machine and the mixed layout of the day."""
+    fingerprint = _fingerprint(templates or template_lines())
+    return CACHE_DIR / f"one-machine-{fingerprint}.bin", CACHE_DIR / f"mixed-{fingerprint}.bin"
+
+
 @dataclass(frozen=True, slots=True)
 class Day:
     layouts: Layouts
@@ -236,11 +247,10 @@ def load_day() -> Day:
     """The generated day from .bench-cache/purge/, generating (and caching) it when missing or stale."""
     templates = template_lines()
     machines = machine_ids()
-    fingerprint = _fingerprint(templates)
-    paths = (CACHE_DIR / f"one-machine-{fingerprint}.bin", CACHE_DIR / f"mixed-{fingerprint}.bin")
+    paths = cache_paths(templates)
     start = time.perf_counter()
     if all(path.exists() for path in paths):
-        layouts = Layouts(_read_cache(paths[0]), _read_cache(paths[1]))
+        layouts = Layouts(read_cache(paths[0]), read_cache(paths[1]))
         from_cache = True
     else:
         layouts = generate(templates, machines)
@@ -270,9 +280,9 @@ def load_day() -> Day:
 class Erasures:
     machines: frozenset[str]
     requests: tuple[ErasureRequest, ...]
-    keys: frozenset[str]
-    """The suppression table's content, as the purge reads it before the pass (read_key_set: a frozenset
-    at this size)."""
+    keys: KeyLookup
+    """The suppression table's content, as the purge reads it before the pass: read_key_set on the
+    table's in-memory client (a frozenset at this size)."""
 
 
 def erasures(machines: list[str], count: int = ERASURES, seed: int = SEED) -> Erasures:
@@ -291,7 +301,8 @@ def erasures(machines: list[str], count: int = ERASURES, seed: int = SEED) -> Er
                 expected_by=expected_by(received),
             )
         )
-    return Erasures(frozenset(chosen), tuple(requests), frozenset(r.machine_key for r in requests))
+    table = MemoryDynamoDB({r.machine_key for r in requests}, KEY_ATTRIBUTE)
+    return Erasures(frozenset(chosen), tuple(requests), read_key_set(SUPPRESSION_TABLE, table))
 
 
 # --- timing -------------------------------------------------------------------------------------------
@@ -353,28 +364,7 @@ _GUID_TEXT = b'"machine_id":"'
 
 def verify_independently(run: PurgeRun, original: dict[str, bytes], chosen: Erasures) -> None:
     """The benchmark's own check of a purge: no erased machine left, every other byte where it was."""
-    remaining = run.store.contents()
-    erased = {machine.encode() for machine in chosen.machines}
-    kept_reports = 0
-
-    def machine(line: bytes) -> bytes:
-        start = line.index(_GUID_TEXT) + len(_GUID_TEXT)
-        return line[start : start + 36]
-
-    for key, data in remaining.items():
-        lines = zlib.decompress(data, wbits=GZIP_WBITS).splitlines()
-        if key in run.store.replaced:
-            before = zlib.decompress(original[key], wbits=GZIP_WBITS).splitlines()
-            if lines != [line for line in before if machine(line) not in erased]:
-                raise RuntimeError(f"{key}: the other machines' lines did not survive byte for byte")
-        elif data is not original[key]:
-            raise RuntimeError(f"{key} changed but was not replaced")
-        if any(machine(line) in erased for line in lines):
-            raise RuntimeError(f"{key} still holds a line of an erased machine")
-        kept_reports += len(lines)
-    expected = (MACHINES - len(chosen.machines)) * REPORTS_PER_MACHINE
-    if kept_reports != expected:
-        raise RuntimeError(f"{kept_reports:,} reports left, expected {expected:,}")
+    verify_objects(run.store, original, chosen.machines)
     if run.outcome.status != "fulfilled":
         raise RuntimeError(f"purge ended {run.outcome.status}")
     for request in run.requests.by_id.values():
@@ -383,6 +373,32 @@ def verify_independently(run: PurgeRun, original: dict[str, bytes], chosen: Eras
             raise RuntimeError(f"request {request.request_id} not fulfilled with a clean receipt")
         if receipt.reports_removed != REPORTS_PER_MACHINE:
             raise RuntimeError(f"request {request.request_id}: {receipt.reports_removed} reports removed")
+
+
+def verify_objects(store: MemoryReportObjects, original: dict[str, bytes], machines: frozenset[str]) -> None:
+    """No line of the erased machines is left, and every other line is where it was, byte for byte."""
+    remaining = store.contents()
+    erased = {machine.encode() for machine in machines}
+    kept_reports = 0
+
+    def machine(line: bytes) -> bytes:
+        start = line.index(_GUID_TEXT) + len(_GUID_TEXT)
+        return line[start : start + 36]
+
+    for key, data in remaining.items():
+        lines = zlib.decompress(data, wbits=GZIP_WBITS).splitlines()
+        if key in store.replaced:
+            before = zlib.decompress(original[key], wbits=GZIP_WBITS).splitlines()
+            if lines != [line for line in before if machine(line) not in erased]:
+                raise RuntimeError(f"{key}: the other machines' lines did not survive byte for byte")
+        elif data is not original[key]:
+            raise RuntimeError(f"{key} changed but was not replaced")
+        if any(machine(line) in erased for line in lines):
+            raise RuntimeError(f"{key} still holds a line of an erased machine")
+        kept_reports += len(lines)
+    expected = (MACHINES - len(machines)) * REPORTS_PER_MACHINE
+    if kept_reports != expected:
+        raise RuntimeError(f"{kept_reports:,} reports left, expected {expected:,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -571,7 +587,7 @@ are deleted whole), and a mixed object once per erased machine in it.
 Reading everything twice, as the pass and the re-scan do, is {inherent:.0%} of the one-machine purge
 time. The full checkpoint is saved at most every {CHECKPOINT_SECONDS:.0f} s, once {PROGRESS_ENTRIES}
 counters have changed since the last one, and when stopping for the deadline; each save serializes
-every request id, machine key and per-machine counter: {saves.saves:,} saves of
+the counters of every machine found so far (no request id): {saves.saves:,} saves of
 {saves.saved_bytes / max(saves.saves, 1) / 1000:,.0f} KB on average in one purge (each an S3 PUT in AWS).
 Before every change a small progress record is written ({saves.progress_saves:,} in one purge, one
 PUT each), so a purge that dies halfway through a change loses no count.

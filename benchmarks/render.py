@@ -33,8 +33,8 @@ with their peak RSS); `benchmarks/render.py` is the one renderer (this document'
 checks, merged by section); `benchmarks/workloads/` holds what the benchmarks feed the code: the one
 seeded generator of wire-format v1 reports (`reports.py`, shared with the load test and the tests),
 Lambda events (`lambda_events.py`) and the in-memory ports the services run on (`ports.py`). Each
-benchmark module (`ingest`, `aggregate`, `purge`, `suppression`) says what is measured against what,
-its targets, and the text of its section.
+benchmark module (`ingest`, `aggregate`, `purge`, `purge_flood`, `suppression`, `cli`) says what is
+measured against what, its targets, and the text of its section.
 """
 _BLOCK = re.compile(r"<!-- benchmark:(?P<name>[\w-]+) -->\n.*?<!-- /benchmark:(?P=name) -->\n", re.DOTALL)
 

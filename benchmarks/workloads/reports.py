@@ -151,8 +151,15 @@ class ReportStyle:
 _CET = timezone(timedelta(hours=1))
 
 
+_VERSION_4_KEEP = ~(0xF000 << 64) & ~(0xC000 << 48)
+_VERSION_4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
 def guid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """str(uuid.UUID(int=rng.getrandbits(128), version=4)), formatted directly: the same text for the same
+    draws at a third of the cost (the purge flood benchmark draws two million)."""
+    digits = f"{rng.getrandbits(128) & _VERSION_4_KEEP | _VERSION_4_SET:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def _new_id(rng: random.Random, fresh_ids: bool) -> str:

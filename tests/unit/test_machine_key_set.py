@@ -20,6 +20,26 @@ def test_members_and_strangers_are_told_apart_one_by_one_and_by_page() -> None:
     assert "not-a-key" not in keys and 42 not in keys and key(1)[:63] not in keys
     page = [key(5), key(20_000), "zz" * 32, key(9_999)] * 3
     assert keys.contains_each(page) == [key in keys for key in page] == [True, False, False, True] * 3
+    # And a key with spaces (which bytes.fromhex skips) neither matches nor shifts its neighbours
+    spaced = key(7)[:2] + "  " + key(7)[4:]
+    page = [key(7), spaced, key(8)] * 4
+    assert keys.contains_each(page) == [True, False, True] * 4 and spaced not in keys
+
+
+def test_keys_sharing_their_first_64_bits_are_told_apart_by_page() -> None:
+    # Given a set where runs of keys share their first 16 hex digits (the part searched first)
+    shared = ["0" * 16 + key(n)[16:] for n in range(5)] + ["f" * 16 + key(n)[16:] for n in range(5, 8)]
+    keys = MachineKeySet.of(shared + [key(n) for n in range(100)])
+    # When pages ask about each member of the runs and about strangers with the same first digits
+    strangers = ["0" * 16 + key(n)[16:] for n in range(200, 203)] + ["f" * 16 + key(300)[16:]]
+    page = [*reversed(shared), *strangers, key(3), key(500)]
+    # Then members are found wherever they sit in their run, and strangers are not
+    assert keys.contains_each(page) == [True] * len(shared) + [False] * len(strangers) + [True, False]
+    assert keys.contains_each(page) == [k in keys for k in page]
+
+
+def test_an_empty_set_holds_no_key() -> None:
+    assert MachineKeySet.of([]).contains_each([key(n) for n in range(10)]) == [False] * 10
 
 
 def test_the_set_holds_16_bytes_a_key() -> None:

@@ -74,11 +74,12 @@ class SuppressedGuids:
     ) -> None:
         self._key_of = key_of
         self._keys = suppressed_keys
+        self._none = not suppressed_keys  # asked once: a MachineKeySet's len() is a Python call
         self._size = size
         self._verdicts: dict[bytes, bool] = {}
 
     def any_in(self, data: bytes) -> bool:
-        if not self._keys:
+        if self._none:
             return False
         verdicts = self._verdicts
         for candidate in candidates(data):

@@ -123,11 +123,13 @@ class Purger:
         elif resume_only:
             return PurgeOutcome(PurgeStatus.NOTHING_PENDING)
         else:
-            started = self._start()
-            if started is None:
-                return PurgeOutcome(PurgeStatus.NOTHING_PENDING)
-            state = started
+            cutoff = iso(self.now().replace(microsecond=0))
+            state = PassState(pass_id=str(uuid.uuid4()), cutoff=cutoff, phase=Phase.START)
         try:
+            if state.phase is Phase.START and not self._start(state):
+                if state.saves:  # the walk was saved (on its clock or at a deadline): nothing to resume
+                    self.checkpoints.clear()
+                return PurgeOutcome(PurgeStatus.NOTHING_PENDING)
             if state.phase is Phase.PURGE:
                 self._finish_in_flight(state)
                 self._pass(state)
@@ -148,23 +150,30 @@ class Purger:
             return PurgeOutcome(PurgeStatus.INTERRUPTED, found, state.served, state.objects_scanned)
         return self._finish(state)
 
-    def _start(self) -> PassState | None:
-        """Take every open request received so far by recording the pass's cutoff once (one write, not
-        one per request); None when no request is pending."""
-        cutoff = self.now().replace(microsecond=0)
-        cursor: str | None = None
+    def _start(self, state: PassState) -> bool:
+        """Walk the open requests (from the saved cursor) until one received by the cutoff; then take them
+        all by recording the cutoff once (one write, not one per request) and return True. False when
+        none is pending. Nothing is written to the requests before that, so a walk the deadline stops is
+        only saved (cutoff and cursor: the next run goes on from there, not from the first page)."""
+        cutoff = datetime.fromisoformat(state.cutoff or "")
+        saved_at = time.monotonic()
         while True:
             if self.deadline.passed():
-                return None  # nothing written yet: the scheduler's retry or the next day starts again
-            page, cursor = self.requests.open_requests_page(cursor, FULFIL_PAGE)
+                raise Interrupted
+            page, cursor = self.requests.open_requests_page(state.cursor, FULFIL_PAGE)
             if any(request.received_at <= cutoff for request in page):
                 break
+            state.cursor = cursor
             if cursor is None:
-                return None
-        state = PassState(pass_id=str(uuid.uuid4()), cutoff=iso(cutoff))
+                return False
+            if time.monotonic() - saved_at >= CHECKPOINT_SECONDS:
+                self._save(state)
+                saved_at = time.monotonic()
+        state.phase = Phase.PURGE
+        state.cursor = None
         self.requests.set_pass_cutoff(cutoff)
         self._save(state)
-        return state
+        return True
 
     def _save(self, state: PassState) -> None:
         state.saves += 1
@@ -308,13 +317,19 @@ class Purger:
                 if self.deadline.passed():
                     raise Interrupted
                 page, cursor = self.requests.open_requests_page(state.cursor, FULFIL_PAGE)
-                taken = [r for r in page if r.received_at <= cutoff and (r.machine_key in found) is first]
-                for request, served in zip(taken, self._members(taken), strict=True):
-                    # A request whose machine is not in this pass's suppression list was filed as the pass
-                    # began (its key not yet read): the next pass serves it.
-                    if served:
-                        receipt = self._receipt(state, request.machine_key) if first else nothing
-                        self._serve(state, request, receipt)
+                # The set lookup first: in the first sweep it turns away almost every request of a flood.
+                taken = [r for r in page if (r.machine_key in found) is first and r.received_at <= cutoff]
+                # A request whose machine is not in this pass's suppression list was filed as the pass
+                # began (its key not yet read): the next pass serves it.
+                served = [r for r, member in zip(taken, self._members(taken), strict=True) if member]
+                if first:
+                    for request in served:
+                        self._serve(state, request, self._receipt(state, request.machine_key))
+                else:  # one clean receipt for all (nothing found, nothing left): a flood's million
+                    write = self.requests.set_status
+                    for request in served:
+                        write(request.request_id, RequestStatus.FULFILLED, nothing)
+                        state.served += 1
                 state.cursor = cursor
                 if cursor is None:
                     break
@@ -343,14 +358,14 @@ class Purger:
         )
 
     def _serve(self, state: PassState, request: ErasureRequest, receipt: Receipt) -> None:
+        """A request whose machine had lines found (the first sweep)."""
         if receipt.verification_remaining:
             state.unverified += 1
             self.requests.set_status(request.request_id, RequestStatus.IN_PROGRESS, receipt)
         else:
             self.requests.set_status(request.request_id, RequestStatus.FULFILLED, receipt)
         state.served += 1
-        if state.sweep == 1:
-            state.found_ids.append(request.request_id)
+        state.found_ids.append(request.request_id)
 
     def _finish(self, state: PassState) -> PurgeOutcome:
         # The pass record first: if clearing the checkpoint fails, the resume only finishes again.

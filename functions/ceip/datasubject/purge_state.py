@@ -12,6 +12,9 @@ from typing import Any
 class Phase(StrEnum):
     """A pass purges every object, then verifies by re-scanning them all; both are resumable."""
 
+    START = "start"
+    """Reading pages of open requests until one received by the cutoff (resumable at the cursor); the
+    requests table is not written before one is found."""
     PURGE = "purge"
     VERIFY = "verify"
     FULFIL = "fulfil"
@@ -87,7 +90,7 @@ class PassState:
     sweep: int = 1
     """Fulfil phase: 1 writes the receipts of requests whose machines had lines found, 2 the rest."""
     cursor: str | None = None
-    """Fulfil phase: where the page walk of open requests goes on from."""
+    """Start and fulfil phases: where the page walk of open requests goes on from."""
     completed_at: str | None = None
     served: int = 0
     """Receipts written so far."""

@@ -7,7 +7,7 @@ One transaction writes both, so from the moment a request exists its machine is 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -256,45 +256,73 @@ def _from_item(item: dict[str, Any]) -> ErasureRequest:
 
 
 class MemoryRequestStore:
-    """RequestPort over dicts: requests by id, and the suppression entry (latest request) per machine key.
+    """RequestPort over lists and dicts, holding what the tables hold: each request as filed, the status
+    and receipt the purge wrote, and the suppression entry (latest request) per machine key.
 
     As RequestStore: create refuses with ConcurrentFiling when the machine's entry no longer points at
-    `replaces` or the request id exists; unknown ids read as None."""
+    `replaces` or the request id exists; unknown ids read as None. A read builds the request as it is now
+    (as RequestStore builds it from an item), so a million receipts leave data behind, not a million
+    objects for the garbage collector to walk: a benchmark of a flood times the purge, not the twin.
+    """
 
     def __init__(self, requests: Iterable[ErasureRequest] = ()) -> None:
-        self.by_id: dict[str, ErasureRequest] = {}
+        self._filed: list[ErasureRequest] = []
+        """In the order filed: what open_requests_page walks (its cursor is a position)."""
+        self._written: list[RequestStatus | None] = []
+        """Beside each request, the status set_status wrote (None: as filed)."""
+        self._status: list[RequestStatus] = []
+        """Beside each request, its status now: a page is filtered without touching the requests."""
+        self._receipts: list[Receipt | None] = []
+        """Beside each request, the receipt set_status wrote, if any."""
+        self._position: dict[str, int] = {}
         self.latest: dict[str, str] = {}
-        self.order: list[str] = []
-        """Request ids in the order filed: what open_requests_page walks (its cursor is a position)."""
         self.cutoff: datetime | None = None
         for request in sorted(requests, key=lambda r: r.received_at):
-            self.by_id[request.request_id] = request
-            self.latest[request.machine_key] = request.request_id
-            self.order.append(request.request_id)
+            self._add(request)
+
+    @property
+    def by_id(self) -> Mapping[str, ErasureRequest]:
+        """Every request as it is now, by id (a view: built as it is read)."""
+        return _RequestsNow(self)
+
+    def _add(self, request: ErasureRequest) -> None:
+        self._position[request.request_id] = len(self._filed)
+        self._filed.append(request)
+        self._written.append(None)
+        self._status.append(request.status)
+        self._receipts.append(None)
+        self.latest[request.machine_key] = request.request_id
+
+    def _now(self, position: int) -> ErasureRequest:
+        filed, written = self._filed[position], self._written[position]
+        if written is None:
+            return filed
+        return dataclasses.replace(filed, status=written, receipt=self._receipts[position] or filed.receipt)
 
     def latest_request_id(self, machine_key: str) -> str | None:
         return self.latest.get(machine_key)
 
     def get(self, request_id: str) -> ErasureRequest | None:
-        return self.by_id.get(request_id)
+        position = self._position.get(request_id)
+        return None if position is None else self._now(position)
 
     def create(self, request: ErasureRequest, replaces: str | None) -> None:
-        if self.latest.get(request.machine_key) != replaces or request.request_id in self.by_id:
+        if self.latest.get(request.machine_key) != replaces or request.request_id in self._position:
             raise ConcurrentFiling
-        self.by_id[request.request_id] = request
-        self.latest[request.machine_key] = request.request_id
-        self.order.append(request.request_id)
+        self._add(request)
 
     def open_requests(self) -> list[ErasureRequest]:
-        return [request for request in self.by_id.values() if request.status != RequestStatus.FULFILLED]
+        return self._open(0, len(self._filed))
 
     def open_requests_page(self, cursor: str | None, limit: int) -> tuple[list[ErasureRequest], str | None]:
         start = int(cursor) if cursor else 0
         end = start + limit
-        page = [self.by_id[request_id] for request_id in self.order[start:end]]
-        return [r for r in page if r.status != RequestStatus.FULFILLED], str(end) if end < len(
-            self.order
-        ) else None
+        return self._open(start, end), str(end) if end < len(self._filed) else None
+
+    def _open(self, start: int, end: int) -> list[ErasureRequest]:
+        fulfilled, status = RequestStatus.FULFILLED, self._status
+        end = min(end, len(self._filed))
+        return [self._now(position) for position in range(start, end) if status[position] is not fulfilled]
 
     def pass_cutoff(self) -> datetime | None:
         return self.cutoff
@@ -303,10 +331,29 @@ class MemoryRequestStore:
         self.cutoff = cutoff
 
     def all_requests(self) -> list[ErasureRequest]:
-        return list(self.by_id.values())
+        return [self._now(position) for position in range(len(self._filed))]
 
     def set_status(self, request_id: str, status: RequestStatus, receipt: Receipt | None = None) -> None:
-        request = self.by_id[request_id]
-        self.by_id[request_id] = dataclasses.replace(
-            request, status=status, receipt=receipt if receipt is not None else request.receipt
-        )
+        position = self._position[request_id]
+        self._written[position] = self._status[position] = status
+        if receipt is not None:
+            self._receipts[position] = receipt
+
+
+class _RequestsNow(Mapping[str, ErasureRequest]):
+    """The twin's requests as they are now, by id."""
+
+    def __init__(self, store: MemoryRequestStore) -> None:
+        self._store = store
+
+    def __getitem__(self, request_id: str) -> ErasureRequest:
+        request = self._store.get(request_id)
+        if request is None:
+            raise KeyError(request_id)
+        return request
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store._position)
+
+    def __len__(self) -> int:
+        return len(self._store._position)

@@ -13,6 +13,8 @@ the in-memory twin, MemorySuppression.
 
 from __future__ import annotations
 
+import bisect
+import operator
 import time
 from collections.abc import Collection, Iterable, Sequence
 from functools import cache
@@ -120,13 +122,14 @@ class MachineKeySet:
         order = np.lexsort((lo, hi))
         self._hi: np.ndarray[Any, np.dtype[np.uint64]] = hi[order]
         self._lo: np.ndarray[Any, np.dtype[np.uint64]] = lo[order]
+        # The same arrays read as Python ints: one key's lookup bisects them without a numpy call per
+        # step (a third of the time of searchsorted on a scalar; the purge asks once per machine).
+        self._hi_ints: memoryview = self._hi.data
+        self._lo_ints: memoryview = self._lo.data
 
     @classmethod
     def of(cls, keys: Iterable[str]) -> MachineKeySet:
-        packed = bytearray()
-        for key in keys:
-            packed += _prefix(key)
-        return cls(packed)
+        return cls(_prefixes(list(keys)))
 
     @property
     def nbytes(self) -> int:
@@ -137,16 +140,19 @@ class MachineKeySet:
         return len(self._hi)
 
     def __contains__(self, key: object, /) -> bool:
-        if not isinstance(key, str):
+        if not isinstance(key, str) or len(key) != 64:
             return False
         try:
-            raw = _prefix(key)
+            raw = bytes.fromhex(key)
         except ValueError:
             return False
-        hi, lo = np.uint64(int.from_bytes(raw[:8])), np.uint64(int.from_bytes(raw[8:]))
-        index = int(self._hi.searchsorted(hi))
-        while index < len(self._hi) and self._hi[index] == hi:
-            if self._lo[index] == lo:
+        if len(raw) != 32:  # fromhex skips whitespace
+            return False
+        hi, lo = int.from_bytes(raw[:8]), int.from_bytes(raw[8:16])
+        his, los = self._hi_ints, self._lo_ints
+        index = bisect.bisect_left(his, hi)
+        while index < len(his) and his[index] == hi:
+            if los[index] == lo:
                 return True
             index += 1
         return False
@@ -156,33 +162,56 @@ class MachineKeySet:
         return [key in self for key in keys] if len(keys) < 8 else self._vector(keys)
 
     def _vector(self, keys: Sequence[str]) -> list[bool]:
-        packed = bytearray()
-        valid = []
-        for key in keys:
-            try:
-                packed += _prefix(key)
-                valid.append(True)
-            except ValueError:
-                packed += bytes(self.BYTES_PER_KEY)
-                valid.append(False)
-        pairs = np.frombuffer(bytes(packed), dtype=">u8").reshape(-1, 2)
+        try:
+            packed = _prefixes(keys)
+        except ValueError:  # a page holding something that is no machine key (never written by ceip)
+            return [key in self for key in keys]
+        size = len(self._hi)
+        if not size:
+            return [False] * len(keys)
+        pairs = np.frombuffer(packed, dtype=">u8").reshape(-1, 2)
         hi, lo = pairs[:, 0].astype(np.uint64), pairs[:, 1].astype(np.uint64)
-        start = self._hi.searchsorted(hi, "left")
-        end = self._hi.searchsorted(hi, "right")
-        found = np.zeros(len(keys), dtype=bool)
-        single = end - start == 1
-        found[single] = self._lo[start[single]] == lo[single]
-        for index in np.flatnonzero(end - start > 1):  # shared 64-bit prefixes: rare, checked one by one
-            found[index] = bool((self._lo[start[index] : end[index]] == lo[index]).any())
-        return [bool(f) and v for f, v in zip(found.tolist(), valid, strict=True)]
+        # One search per key, the keys in order: numpy starts each search where the last one ended, which
+        # saves two thirds of the cache misses of a million-key set.
+        order = np.argsort(hi)
+        first = np.empty(len(keys), dtype=np.intp)
+        first[order] = self._hi.searchsorted(hi[order])
+        at = np.minimum(first, size - 1)
+        same_hi = (first < size) & (self._hi[at] == hi)
+        found = same_hi & (self._lo[at] == lo)
+        # Keys sharing their first 64 bits (rare): the rest of that run is looked through one by one.
+        after = np.minimum(at + 1, size - 1)
+        for index in np.flatnonzero(same_hi & ~found & (at + 1 < size) & (self._hi[after] == hi)):
+            end = int(self._hi.searchsorted(hi[index], "right"))
+            found[index] = bool((self._lo[first[index] : end] == lo[index]).any())
+        result: list[bool] = found.tolist()
+        return result
 
 
-def _prefix(key: str) -> bytes:
-    """A key's first 16 bytes; ValueError when it is not a 64-digit hex HMAC."""
-    if len(key) != 64:
+def _prefixes(keys: Sequence[str]) -> bytes:
+    """The keys' first 16 bytes end to end; ValueError when one is not a 64-digit hex HMAC."""
+    return _first_halves(_key_bytes(keys))
+
+
+def _key_bytes(keys: Sequence[str]) -> bytes:
+    """The keys' 32 bytes end to end, converted in a few calls over the whole page (key by key, a
+    million-key set would cost three times as much); ValueError when one is not a 64-digit hex HMAC."""
+    if not keys:
+        return b""
+    if set(map(len, keys)) != {64}:
         raise ValueError("not a machine key")
-    return bytes.fromhex(key[:32])
+    whole = bytes.fromhex("".join(keys))
+    if len(whole) != 32 * len(keys):  # fromhex skips whitespace: the keys would slide
+        raise ValueError("not a machine key")
+    return whole
 
+
+def _first_halves(whole: bytes | bytearray) -> bytes:
+    return np.frombuffer(whole, dtype=np.uint8).reshape(-1, 32)[:, : MachineKeySet.BYTES_PER_KEY].tobytes()
+
+
+_KEY, _STRING = operator.itemgetter(KEY_ATTRIBUTE), operator.itemgetter("S")
+"""An item's machine key, unwrapped from DynamoDB's typed value (a C loop over a page's items)."""
 
 SMALL_SET_KEYS = 1_000_000
 """Up to this many erasures the purge holds the keys as a frozenset of strings (about 150 bytes a key,
@@ -196,22 +225,30 @@ def read_key_set(
     """Every suppressed machine key, read page by page (a Scan): a frozenset while there are few, else a
     MachineKeySet, so memory stays bounded (ADR 0012) and the common case keeps set-speed lookups."""
     client = client or dynamodb_client()
+    whole: bytearray | None = bytearray()
+    """While few: each key's 32 bytes (a fifth of the memory of its string), made strings at the end."""
     packed = bytearray()
-    few: set[str] | None = set()
+    """Past the limit: each key's first 16 bytes."""
+    count = 0
     try:
         for page in client.get_paginator("scan").paginate(
             TableName=table, ProjectionExpression=KEY_ATTRIBUTE, ConsistentRead=True
         ):
-            for item in page.get("Items", []):
-                key = item[KEY_ATTRIBUTE]["S"]
-                packed += _prefix(key)
-                if few is not None:
-                    few.add(key)
-                    if len(few) > small_set_keys:
-                        few = None  # too many to hold as strings: the packed prefixes serve from now on
+            raw = _key_bytes(list(map(_STRING, map(_KEY, page.get("Items", [])))))  # checks every key
+            count += len(raw) // 32
+            if whole is None:
+                packed += _first_halves(raw)
+                continue
+            whole += raw
+            if count > small_set_keys:  # too many to hold as strings: the packed prefixes serve
+                packed += _first_halves(whole)
+                whole = None
     except (ClientError, BotoCoreError) as error:
         raise SuppressionUnavailable(type(error).__name__) from error
-    return frozenset(few) if few is not None else MachineKeySet(packed)
+    if whole is None:
+        return MachineKeySet(packed)
+    hexed = whole.hex()  # the keys as the keyer writes them: lower-case hex
+    return frozenset(hexed[start : start + 64] for start in range(0, len(hexed), 64))
 
 
 class SuppressionSnapshot:
