@@ -18,6 +18,7 @@ from benchmarks.render import DOC_PATH, Section, write_document
 BENCHMARKS: dict[str, str] = {
     "ingest": "benchmarks.ingest",
     "aggregate": "benchmarks.aggregate",
+    "hostile": "benchmarks.hostile",
     "purge": "benchmarks.purge",
     "suppression": "benchmarks.suppression",
     "cli": "benchmarks.cli",
