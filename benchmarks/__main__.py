@@ -18,6 +18,7 @@ from benchmarks.render import DOC_PATH, Section, write_document
 BENCHMARKS: dict[str, str] = {
     "ingest": "benchmarks.ingest",
     "aggregate": "benchmarks.aggregate",
+    "hostile": "benchmarks.hostile",
     "purge": "benchmarks.purge",
     "purge-flood": "benchmarks.purge_flood",
     "suppression": "benchmarks.suppression",

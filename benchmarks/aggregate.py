@@ -44,8 +44,11 @@ from benchmarks.workloads.reports import (
     stored_line,
 )
 from ceip.aggregate import engine, loading, partner_release, service
+from ceip.aggregate.manifest import Manifest
+from ceip.aggregate.tables import AUDIENCES, TABLES
 from ceip.machines.sketch_key import SketchSalt
 from ceip.machines.suppression import MemorySuppression
+from ceip.storage import aggregate_keys
 
 CACHE = PROJECT_ROOT / ".bench-cache" / "aggregate"
 DAY = date(2026, 11, 28)
@@ -172,6 +175,7 @@ def child_aggregate(root: Path, stages: bool) -> dict[str, Any]:
             options=options,
         )
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+        written = tables_written(result.manifest, Path(out))
     counts = result.manifest.input
     return {
         "seconds": seconds,
@@ -180,9 +184,29 @@ def child_aggregate(root: Path, stages: bool) -> dict[str, Any]:
         "machines": counts.machines,
         "objects": counts.objects_read,
         "rows": result.manifest.rows,
+        "input": counts.model_dump(),
+        "folded": result.manifest.folded.model_dump(),
+        "written": written,
         "engine": result.manifest.engine.version,
         "stages": timings,
         "threads": cpus,
+    }
+
+
+def tables_written(manifest: Manifest, out: Path) -> dict[str, list[str]]:
+    """What a run left out (checked after the timed work): tables of either audience without rows in
+    the manifest or without a file, and files the manifest lists that are not in the store."""
+    expected = [(audience, table) for audience in AUDIENCES for table in TABLES]
+    return {
+        "without_rows": [f"{a}/{t}" for a, t in expected if f"{a}/{t}" not in manifest.rows],
+        "without_files": [
+            f"{a}/{t}"
+            for a, t in expected
+            if not any(
+                key.startswith(aggregate_keys.table_day_prefix(a, t, manifest.dt)) for key in manifest.files
+            )
+        ],
+        "missing_files": [key for key in manifest.files if not (out / key).is_file()],
     }
 
 
@@ -205,8 +229,10 @@ def _instrument(timings: dict[str, float]) -> None:
     timed(engine.Engine, "append_reports", "parse NDJSON into DuckDB")
     timed(engine.Engine, "drop_unusable", "drop corrupt lines and duplicates")
     timed(engine.Engine, "machine_ids", "list machines for suppression")
+    timed(engine.Engine, "drop_over_bounds", "reports beyond a machine's bounds (SQL)")
     timed(engine.Engine, "key_machines", "machines' keyed sketch keys (SQL)")
     timed(engine.Engine, "build_machine_tables", "per-machine and per-item tables (SQL)")
+    timed(engine.Engine, "folded_ids", "ids beyond the caps counted (SQL)")
     timed(engine.Engine, "build_daily_tables", "daily tables (SQL)")
     timed(engine.Engine, "sketch_inputs", "sketch inputs (SQL, beside the daily tables)")
     timed(service, "sketch_of", "HLL sketches (Python, beside the daily tables)")

@@ -6,8 +6,9 @@ features it has), and `draw_report` draws one report of that machine under a `Re
 sections, how many samples, counts per report). Everything is drawn from the `random.Random` passed in,
 so a seed gives the same reports byte for byte; `fresh_ids=True` takes ids from uuid4 instead, for runs
 against a stack that may hold an earlier run's reports. `wire_report` is the format alone, for a report
-whose every value the caller chooses. `batch_body` and `stored_object` give a request body and the
-object ingest stores (report_codec) for a list of reports.
+whose every value the caller chooses. `batch_body` and `stored_line` give a request body and a stored
+line for a list of reports. `max_size_report` is a hostile client's report: every list at its limit,
+every id fresh and as long as the wire format allows.
 
 The draw order is part of the contract: tests/support/population.py reproduces the population its
 tests were written against only while every draw happens in the order below. A single-option choice
@@ -18,11 +19,14 @@ from __future__ import annotations
 
 import json
 import random
+import string
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+
+from ceip.reports import limits
 
 SECTIONS = frozenset({"configuration", "performance", "network", "usage"})
 """Optional parts of a report; "network" is network_kbps inside performance."""
@@ -332,6 +336,75 @@ def stored_line(report: dict[str, Any], received_at: str) -> str:
     """
     return (
         json.dumps(report, sort_keys=True, separators=(",", ":"))[:-1] + f',"received_at":"{received_at}"}}\n'
+    )
+
+
+# --- a hostile client: reports at every limit of the wire format (ceip.reports.limits) --------------
+
+_ID_FIRST = string.ascii_lowercase + string.digits
+_ID_REST = _ID_FIRST + "._:-"
+_VERSION_CHARS = string.ascii_letters + string.digits + ".+-"
+_ID_LENGTH = 128
+"""limits.IDENTIFIER_PATTERN: a first character, then at most 127 more."""
+_VERSION_LENGTH = 32
+"""limits.VERSION_PATTERN."""
+
+
+def _random_text(rng: random.Random, alphabet: str, length: int) -> str:
+    # randbytes and a translation table: a million ids of 128 characters in seconds, not minutes.
+    table = bytes(ord(alphabet[i % len(alphabet)]) for i in range(256))
+    return rng.randbytes(length).translate(table).decode()
+
+
+def long_id(rng: random.Random) -> str:
+    """A random identifier of the longest length the wire format allows."""
+    return _random_text(rng, _ID_FIRST, 1) + _random_text(rng, _ID_REST, _ID_LENGTH - 1)
+
+
+def max_size_report(rng: random.Random, product_id: str, created: datetime) -> dict[str, Any]:
+    """A valid report as large as the limits allow: a fresh machine GUID and report id, the most
+    problems, features and hardware features with fresh maximum-length ids, the most samples of the
+    largest values, and a random OS version."""
+
+    def ids(count: int) -> list[str]:
+        return [long_id(rng) for _ in range(count)]
+
+    def samples(maximum: int) -> list[int]:
+        return [rng.randint(maximum // 10, maximum) for _ in range(limits.MAX_SAMPLES)]
+
+    def count() -> int:
+        return rng.randint(limits.MAX_COUNT // 10, limits.MAX_COUNT)
+
+    return wire_report(
+        report_id=guid(rng),
+        machine_id=guid(rng),
+        product=(product_id, _random_text(rng, _VERSION_CHARS, _VERSION_LENGTH)),
+        created_at=format_created_at(created),
+        configuration={
+            "processor_count": rng.randint(1, limits.MAX_PROCESSOR_COUNT),
+            "network_connection_count": rng.randint(0, limits.MAX_NETWORK_CONNECTIONS),
+            "os": {
+                "family": rng.choice(("windows", "macos", "linux")),
+                "version": _random_text(rng, _VERSION_CHARS, _VERSION_LENGTH),
+            },
+            "hardware_features": {name: rng.random() < 0.5 for name in ids(limits.MAX_HARDWARE_FEATURES)},
+        },
+        performance={
+            "ui_response_ms": samples(limits.MAX_UI_RESPONSE_MS),
+            "problems": [
+                {"id": problem_id, "kind": rng.choice(("program", "device")), "count": count()}
+                for problem_id in ids(limits.MAX_LIST_ITEMS)
+            ],
+            "network_kbps": {
+                "send": samples(limits.MAX_NETWORK_KBPS),
+                "receive": samples(limits.MAX_NETWORK_KBPS),
+            },
+        },
+        usage={
+            "features": [{"id": feature_id, "count": count()} for feature_id in ids(limits.MAX_LIST_ITEMS)],
+            "help_center_opens": count(),
+            "desktop_folder_count": count(),
+        },
     )
 
 
