@@ -8,67 +8,78 @@
 --                 the product's data dictionary declares (always kept); the rest are folded into
 --                 '(other)', where a machine counts once
 -- folded_ids: how many of the day's ids the row stands for (1, or those folded into '(other)').
+-- Only machines over the bound are ranked, and only folded rows are grouped again (problem_totals.sql).
 WITH entries AS (
     SELECT product_id, machine_id, unnest(usage.features) AS f
     FROM reports
 ),
-per_machine AS (
-    SELECT
-        product_id,
-        f.id AS feature_id,
-        machine_id,
-        least(sum(f.count), ${max_uses}) AS uses
+summed AS (
+    SELECT product_id, f.id AS feature_id, machine_id, sum(f.count) AS total
     FROM entries
     WHERE f.count > 0
     GROUP BY product_id, f.id, machine_id
-    QUALIFY row_number() OVER (PARTITION BY machine_id ORDER BY sum(f.count) DESC, product_id, f.id)
+),
+over AS (
+    SELECT machine_id
+    FROM summed
+    GROUP BY machine_id
+    HAVING count(*) > ${max_features}
+),
+per_machine AS (
+    SELECT product_id, feature_id, machine_id, CAST(least(total, ${max_uses}) AS BIGINT) AS uses
+    FROM summed
+    ANTI JOIN over USING (machine_id)
+    UNION ALL
+    SELECT product_id, feature_id, machine_id, CAST(least(total, ${max_uses}) AS BIGINT)
+    FROM summed
+    SEMI JOIN over USING (machine_id)
+    QUALIFY row_number() OVER (PARTITION BY machine_id ORDER BY total DESC, product_id, feature_id)
         <= ${max_features}
 ),
-counted AS (
-    SELECT
-        m.product_id,
-        m.feature_id,
-        count(*) AS machines,
-        any_value(d.item_id IS NOT NULL) AS declared
+keyed AS (
+    SELECT m.*, keys.machine_key
     FROM per_machine AS m
-    LEFT JOIN declared_ids AS d
-        ON d.scope = 'feature'
-        AND d.product_id = CAST(m.product_id AS VARCHAR)
-        AND d.item_id = m.feature_id
-    GROUP BY m.product_id, m.feature_id
+    JOIN machine_sketch_keys AS keys USING (machine_id)
 ),
-ids AS (
+totals AS (
     SELECT
         product_id,
         feature_id,
-        declared OR row_number() OVER (PARTITION BY product_id, declared ORDER BY machines DESC, feature_id)
-            <= ${max_feature_ids} AS kept
-    FROM counted
+        CAST(sum(uses) AS BIGINT) AS uses,
+        count(*) AS machines,
+        list(machine_key) AS machine_keys
+    FROM keyed
+    GROUP BY product_id, feature_id
 ),
-folded AS (
+ids AS (
     SELECT
-        m.product_id,
-        CASE WHEN i.kept THEN m.feature_id ELSE '(other)' END AS feature_id,
-        m.machine_id,
-        CAST(sum(m.uses) AS BIGINT) AS uses
-    FROM per_machine AS m
-    INNER JOIN ids AS i USING (product_id, feature_id)
-    GROUP BY ALL
+        t.product_id,
+        t.feature_id,
+        d.item_id IS NOT NULL OR row_number() OVER (
+            PARTITION BY t.product_id, d.item_id IS NOT NULL ORDER BY t.machines DESC, t.feature_id
+        ) <= ${max_feature_ids} AS kept
+    FROM totals AS t
+    LEFT JOIN declared_ids AS d
+        ON d.scope = 'feature'
+        AND d.product_id = CAST(t.product_id AS VARCHAR)
+        AND d.item_id = t.feature_id
 ),
-folded_ids AS (
-    SELECT product_id, '(other)' AS feature_id, count(*) AS folded_ids
-    FROM ids
-    WHERE NOT kept
-    GROUP BY product_id
+folded_machines AS (
+    SELECT product_id, machine_id, any_value(machine_key) AS machine_key, sum(uses) AS uses
+    FROM keyed
+    SEMI JOIN (SELECT product_id, feature_id FROM ids WHERE NOT kept) AS f USING (product_id, feature_id)
+    GROUP BY product_id, machine_id
 )
+SELECT t.product_id, t.feature_id, t.uses, t.machines, 1 AS folded_ids, t.machine_keys
+FROM totals AS t
+SEMI JOIN (SELECT product_id, feature_id FROM ids WHERE kept) AS k USING (product_id, feature_id)
+UNION ALL
 SELECT
     f.product_id,
-    f.feature_id,
-    CAST(sum(f.uses) AS BIGINT) AS uses,
-    count(*) AS machines,
-    coalesce(any_value(o.folded_ids), 1) AS folded_ids,
-    list(keys.machine_key) AS machine_keys
-FROM folded AS f
-JOIN machine_sketch_keys AS keys USING (machine_id)
-LEFT JOIN folded_ids AS o USING (product_id, feature_id)
-GROUP BY f.product_id, f.feature_id
+    '(other)',
+    CAST(sum(f.uses) AS BIGINT),
+    count(*),
+    (SELECT count(*) FROM ids AS i WHERE NOT i.kept AND i.product_id = f.product_id),
+    list(f.machine_key)
+FROM folded_machines AS f
+GROUP BY f.product_id

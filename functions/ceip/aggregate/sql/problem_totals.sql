@@ -10,76 +10,89 @@
 --                 ids the product's data dictionary declares (declared_ids: always kept); the rest
 --                 are folded into '(other)' of their kind, where a machine counts once
 -- folded_ids: how many of the day's ids the row stands for (1, or those folded into '(other)').
+-- Only machines over the bound are ranked, and only folded rows are grouped again: a normal day pays
+-- one grouping of the entries and one of the machines' rows, as before the bounds.
 WITH entries AS (
     SELECT product_id, machine_id, unnest(performance.problems) AS p
     FROM reports
 ),
-per_machine AS (
-    SELECT
-        product_id,
-        p.id AS problem_id,
-        p.kind AS kind,
-        machine_id,
-        least(sum(p.count), ${max_hits}) AS hits
+summed AS (
+    SELECT product_id, p.id AS problem_id, p.kind AS kind, machine_id, sum(p.count) AS total
     FROM entries
     WHERE p.count > 0
     GROUP BY product_id, p.id, p.kind, machine_id
+),
+over AS (
+    SELECT machine_id
+    FROM summed
+    GROUP BY machine_id
+    HAVING count(*) > ${max_problems}
+),
+per_machine AS (
+    SELECT product_id, problem_id, kind, machine_id, CAST(least(total, ${max_hits}) AS BIGINT) AS hits
+    FROM summed
+    ANTI JOIN over USING (machine_id)
+    UNION ALL
+    SELECT product_id, problem_id, kind, machine_id, CAST(least(total, ${max_hits}) AS BIGINT)
+    FROM summed
+    SEMI JOIN over USING (machine_id)
     QUALIFY row_number() OVER (
-        PARTITION BY machine_id ORDER BY sum(p.count) DESC, product_id, p.id, p.kind
+        PARTITION BY machine_id ORDER BY total DESC, product_id, problem_id, kind
     ) <= ${max_problems}
 ),
-counted AS (
-    SELECT
-        m.product_id,
-        m.problem_id,
-        m.kind,
-        count(*) AS machines,
-        any_value(d.item_id IS NOT NULL) AS declared
+keyed AS (
+    SELECT m.*, keys.machine_key
     FROM per_machine AS m
-    LEFT JOIN declared_ids AS d
-        ON d.scope = 'problem'
-        AND d.product_id = CAST(m.product_id AS VARCHAR)
-        AND d.item_id = m.problem_id
-        AND d.item_kind = m.kind
-    GROUP BY m.product_id, m.problem_id, m.kind
+    JOIN machine_sketch_keys AS keys USING (machine_id)
 ),
-ids AS (
+totals AS (
     SELECT
         product_id,
         problem_id,
         kind,
-        declared OR row_number() OVER (
-            PARTITION BY product_id, declared ORDER BY machines DESC, problem_id, kind
-        ) <= ${max_problem_ids} AS kept
-    FROM counted
+        CAST(sum(hits) AS BIGINT) AS hits,
+        count(*) AS machines,
+        max(hits) AS top_machine_hits,
+        list(machine_key) AS machine_keys
+    FROM keyed
+    GROUP BY product_id, problem_id, kind
 ),
-folded AS (
+ids AS (
     SELECT
-        m.product_id,
-        CASE WHEN i.kept THEN m.problem_id ELSE '(other)' END AS problem_id,
-        m.kind,
-        m.machine_id,
-        CAST(sum(m.hits) AS BIGINT) AS hits
-    FROM per_machine AS m
-    INNER JOIN ids AS i USING (product_id, problem_id, kind)
-    GROUP BY ALL
+        t.product_id,
+        t.problem_id,
+        t.kind,
+        d.item_id IS NOT NULL OR row_number() OVER (
+            PARTITION BY t.product_id, d.item_id IS NOT NULL ORDER BY t.machines DESC, t.problem_id, t.kind
+        ) <= ${max_problem_ids} AS kept
+    FROM totals AS t
+    LEFT JOIN declared_ids AS d
+        ON d.scope = 'problem'
+        AND d.product_id = CAST(t.product_id AS VARCHAR)
+        AND d.item_id = t.problem_id
+        AND d.item_kind = t.kind
 ),
-folded_ids AS (
-    SELECT product_id, '(other)' AS problem_id, kind, count(*) AS folded_ids
-    FROM ids
-    WHERE NOT kept
-    GROUP BY product_id, kind
+folded_machines AS (
+    SELECT product_id, kind, machine_id, any_value(machine_key) AS machine_key, sum(hits) AS hits
+    FROM keyed
+    SEMI JOIN (SELECT product_id, problem_id, kind FROM ids WHERE NOT kept) AS f
+        USING (product_id, problem_id, kind)
+    GROUP BY product_id, kind, machine_id
 )
+SELECT t.product_id, t.problem_id, t.kind, t.hits, t.machines, t.top_machine_hits, 1 AS folded_ids, t.machine_keys
+FROM totals AS t
+SEMI JOIN (SELECT product_id, problem_id, kind FROM ids WHERE kept) AS k USING (product_id, problem_id, kind)
+UNION ALL
 SELECT
     f.product_id,
-    f.problem_id,
+    '(other)',
     f.kind,
-    CAST(sum(f.hits) AS BIGINT) AS hits,
-    count(*) AS machines,
-    max(f.hits) AS top_machine_hits,
-    coalesce(any_value(o.folded_ids), 1) AS folded_ids,
-    list(keys.machine_key) AS machine_keys
-FROM folded AS f
-JOIN machine_sketch_keys AS keys USING (machine_id)
-LEFT JOIN folded_ids AS o USING (product_id, problem_id, kind)
-GROUP BY f.product_id, f.problem_id, f.kind
+    CAST(sum(f.hits) AS BIGINT),
+    count(*),
+    max(f.hits),
+    (
+        SELECT count(*) FROM ids AS i WHERE NOT i.kept AND i.product_id = f.product_id AND i.kind = f.kind
+    ),
+    list(f.machine_key)
+FROM folded_machines AS f
+GROUP BY f.product_id, f.kind
