@@ -591,6 +591,6 @@ def test_an_unreadable_release_record_stops_the_run_instead_of_drawing_uncounted
     store = MemoryStore()
     store.put(aggregate_keys.partner_release_key(DAY), b"{not json", content_type="application/json")
     # Then the run refuses, naming the record, and writes no manifest
-    with pytest.raises(UnreadableReleaseRecord, match="partner-release.json"):
+    with pytest.raises(UnreadableReleaseRecord, match=r"partner-release\.json"):
         run(world.objects, store, world.suppressed)
     assert aggregate_keys.manifest_key(DAY) not in store.objects
