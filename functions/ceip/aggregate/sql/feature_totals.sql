@@ -7,21 +7,40 @@
 --   per product   at most ${max_feature_ids} ids, the most machines first (ties by id); the rest are
 --                 folded into '(other)', where a machine counts once
 -- folded_ids: how many of the day's ids the row stands for (1, or those folded into '(other)').
-WITH entries AS (
-    SELECT product_id, machine_id, unnest(usage.features) AS f
+-- As in problem_totals.sql, only machines with more than ${max_features} entries in all their reports
+-- are ranked, and only the ids beyond the cap are grouped again.
+WITH ranked_machines AS (
+    SELECT machine_id
     FROM reports
+    GROUP BY machine_id
+    HAVING sum(len(usage.features)) > ${max_features}
 ),
-per_machine AS (
-    SELECT
-        product_id,
-        f.id AS feature_id,
-        machine_id,
-        least(sum(f.count), ${max_uses}) AS uses
-    FROM entries
+unranked AS (
+    SELECT product_id, f.id AS feature_id, machine_id, least(sum(f.count), ${max_uses}) AS uses
+    FROM (
+        SELECT product_id, machine_id, unnest(usage.features) AS f
+        FROM reports
+        ANTI JOIN ranked_machines USING (machine_id)
+    )
+    WHERE f.count > 0
+    GROUP BY product_id, f.id, machine_id
+),
+ranked AS (
+    SELECT product_id, f.id AS feature_id, machine_id, least(sum(f.count), ${max_uses}) AS uses
+    FROM (
+        SELECT product_id, machine_id, unnest(usage.features) AS f
+        FROM reports
+        SEMI JOIN ranked_machines USING (machine_id)
+    )
     WHERE f.count > 0
     GROUP BY product_id, f.id, machine_id
     QUALIFY row_number() OVER (PARTITION BY machine_id ORDER BY sum(f.count) DESC, product_id, f.id)
         <= ${max_features}
+),
+per_machine AS (
+    SELECT * FROM unranked
+    UNION ALL
+    SELECT * FROM ranked
 ),
 ids AS (
     SELECT
@@ -33,14 +52,14 @@ ids AS (
     GROUP BY product_id, feature_id
 ),
 folded AS (
-    SELECT
-        m.product_id,
-        CASE WHEN i.kept THEN m.feature_id ELSE '(other)' END AS feature_id,
-        m.machine_id,
-        CAST(sum(m.uses) AS BIGINT) AS uses
+    SELECT m.product_id, m.feature_id, m.machine_id, CAST(m.uses AS BIGINT) AS uses
     FROM per_machine AS m
-    INNER JOIN ids AS i USING (product_id, feature_id)
-    GROUP BY ALL
+    SEMI JOIN (SELECT * FROM ids WHERE kept) AS i USING (product_id, feature_id)
+    UNION ALL
+    SELECT m.product_id, '(other)', m.machine_id, CAST(sum(m.uses) AS BIGINT)
+    FROM per_machine AS m
+    SEMI JOIN (SELECT * FROM ids WHERE NOT kept) AS i USING (product_id, feature_id)
+    GROUP BY m.product_id, m.machine_id
 ),
 folded_ids AS (
     SELECT product_id, '(other)' AS feature_id, count(*) AS folded_ids

@@ -9,23 +9,42 @@
 --   per product   at most ${max_problem_ids} ids, the most machines first (ties by id, kind); the rest
 --                 are folded into '(other)' of their kind, where a machine counts once
 -- folded_ids: how many of the day's ids the row stands for (1, or those folded into '(other)').
-WITH entries AS (
-    SELECT product_id, machine_id, unnest(performance.problems) AS p
+-- Only machines that may be over the bound are ranked: those with more than ${max_problems} entries in
+-- all their reports (fewer entries cannot make more distinct problems). Only the ids beyond the cap are
+-- grouped again. On a normal day both are a small part of the rows.
+WITH ranked_machines AS (
+    SELECT machine_id
     FROM reports
+    GROUP BY machine_id
+    HAVING sum(len(performance.problems)) > ${max_problems}
 ),
-per_machine AS (
-    SELECT
-        product_id,
-        p.id AS problem_id,
-        p.kind AS kind,
-        machine_id,
-        least(sum(p.count), ${max_hits}) AS hits
-    FROM entries
+unranked AS (
+    SELECT product_id, p.id AS problem_id, p.kind AS kind, machine_id, least(sum(p.count), ${max_hits}) AS hits
+    FROM (
+        SELECT product_id, machine_id, unnest(performance.problems) AS p
+        FROM reports
+        ANTI JOIN ranked_machines USING (machine_id)
+    )
+    WHERE p.count > 0
+    GROUP BY product_id, p.id, p.kind, machine_id
+),
+ranked AS (
+    SELECT product_id, p.id AS problem_id, p.kind AS kind, machine_id, least(sum(p.count), ${max_hits}) AS hits
+    FROM (
+        SELECT product_id, machine_id, unnest(performance.problems) AS p
+        FROM reports
+        SEMI JOIN ranked_machines USING (machine_id)
+    )
     WHERE p.count > 0
     GROUP BY product_id, p.id, p.kind, machine_id
     QUALIFY row_number() OVER (
         PARTITION BY machine_id ORDER BY sum(p.count) DESC, product_id, p.id, p.kind
     ) <= ${max_problems}
+),
+per_machine AS (
+    SELECT * FROM unranked
+    UNION ALL
+    SELECT * FROM ranked
 ),
 ids AS (
     SELECT
@@ -38,15 +57,14 @@ ids AS (
     GROUP BY product_id, problem_id, kind
 ),
 folded AS (
-    SELECT
-        m.product_id,
-        CASE WHEN i.kept THEN m.problem_id ELSE '(other)' END AS problem_id,
-        m.kind,
-        m.machine_id,
-        CAST(sum(m.hits) AS BIGINT) AS hits
+    SELECT m.product_id, m.problem_id, m.kind, m.machine_id, CAST(m.hits AS BIGINT) AS hits
     FROM per_machine AS m
-    INNER JOIN ids AS i USING (product_id, problem_id, kind)
-    GROUP BY ALL
+    SEMI JOIN (SELECT * FROM ids WHERE kept) AS i USING (product_id, problem_id, kind)
+    UNION ALL
+    SELECT m.product_id, '(other)', m.kind, m.machine_id, CAST(sum(m.hits) AS BIGINT)
+    FROM per_machine AS m
+    SEMI JOIN (SELECT * FROM ids WHERE NOT kept) AS i USING (product_id, problem_id, kind)
+    GROUP BY m.product_id, m.kind, m.machine_id
 ),
 folded_ids AS (
     SELECT product_id, '(other)' AS problem_id, kind, count(*) AS folded_ids
