@@ -511,6 +511,64 @@ def test_a_machine_counts_within_its_daily_bounds_however_much_it_sends() -> Non
     assert_rows({k: v for k, v in ordinary.items() if "fake" not in k[1]}, expected)
 
 
+def test_a_machine_naming_few_ids_in_many_reports_keeps_them_all_clipped() -> None:
+    # Given one machine whose 20 reports each name the same 3 problems and 3 features once: more
+    # entries than its bounds on distinct problems (16) and features (32), but only 3 of each
+    world = scenario()
+    rng = random.Random(11)
+    stranger = dataclasses.replace(build_population(DAY, seed=7).machines[30], machine_id=guid(rng))
+    stored = []
+    for number in range(20):
+        report = report_of(stranger, at(DAY, 1 + number, 5), rng, latest=True)
+        report["performance"]["problems"] = [
+            {"id": f"few.{i}", "kind": "program", "count": 1} for i in range(3)
+        ]
+        report["usage"]["features"] = [{"id": f"few.f{i}", "count": 1} for i in range(3)]
+        stored.append(StoredReport(report, at(DAY, 1 + number, 5)))
+    store = MemoryStore()
+    run({**world.objects, **objects_of(stored)}, store, world.suppressed)
+    bounds = ContributionBounds()
+    # Then all 3 of each count, each summed over the 20 reports and clipped to the bound
+    problems = {
+        r["problem_id"]: r
+        for r in read_table(store.objects, "internal", "problems", DAY)
+        if r["problem_id"].startswith("few.")
+    }
+    assert {p: (r["hits"], r["machines"]) for p, r in problems.items()} == {
+        f"few.{i}": (min(20, bounds.hits), 1) for i in range(3)
+    }
+    features = {
+        r["feature_id"]: r
+        for r in read_table(store.objects, "internal", "features", DAY)
+        if r["feature_id"].startswith("few.")
+    }
+    assert {f: (r["uses"], r["machines"]) for f, r in features.items()} == {
+        f"few.f{i}": (min(20, bounds.uses), 1) for i in range(3)
+    }
+
+
+def test_a_machine_counts_only_its_first_hardware_features_by_name() -> None:
+    # Given one machine whose configuration states 20 hardware features no one else has
+    world = scenario()
+    rng = random.Random(13)
+    stranger = dataclasses.replace(build_population(DAY, seed=7).machines[30], machine_id=guid(rng))
+    report = report_of(stranger, at(DAY, 9), rng, latest=True)
+    names = [f"hw.{name}" for name in rng.sample(range(1000, 9999), 20)]
+    report["configuration"] = {"hardware_features": {name: i % 2 == 0 for i, name in enumerate(names)}}
+    store = MemoryStore()
+    run({**world.objects, **objects_of([StoredReport(report, at(DAY, 9))])}, store, world.suppressed)
+    # Then its product's configuration names the first 8 of them in name order, each with its value
+    rows = read_table(store.objects, "internal", "configuration", DAY)
+    stated = {
+        r["dimension"].removeprefix("hardware_features."): r["value"]
+        for r in rows
+        if r["dimension"].startswith("hardware_features.hw.")
+    }
+    on = {name: "true" if i % 2 == 0 else "false" for i, name in enumerate(names)}
+    first = sorted(names)[: ContributionBounds().hardware_features]
+    assert stated == {name: on[name] for name in first}
+
+
 def test_ids_beyond_a_products_cap_are_folded_into_other_and_counted() -> None:
     # Given the day with caps far below its distinct problems and features
     world = scenario()

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
+from operator import attrgetter
 from typing import Literal
 
 from datasketches import hll_sketch, hll_union, tgt_hll_type
@@ -37,6 +38,10 @@ class SketchKey:
     """problem_id or feature_id; empty for a product's active machines."""
     item_kind: str = ""
     """A problem's kind; empty otherwise."""
+
+
+_ORDER = attrgetter(*(f.name for f in fields(SketchKey)))
+"""SketchKey's order (the tuple of its fields, as order=True compares them) as a sort key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +135,9 @@ def _window(
     missing = tuple(day for day in days if day not in sketches_by_day)
     active = {key.product_id: machines for key, (_, machines) in estimates.items() if key.scope == "active"}
     rows = []
-    for key in sorted(estimates):
+    # By a tuple of the fields, the order SketchKey's own comparisons give: a dataclass __lt__ runs in
+    # Python, and a day at the cardinality caps has some 36,000 keys (a fifth of a second per window).
+    for key in sorted(estimates, key=_ORDER):
         total, machines = estimates[key]
         denominator = active.get(key.product_id, 0)
         prevalence = None

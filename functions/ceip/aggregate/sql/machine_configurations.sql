@@ -1,5 +1,5 @@
 -- machine_configurations: each machine's latest configuration (from machine_days), typed, except
--- hardware_features: it stays JSON text and configuration.sql walks its entries with json_each, because
+-- hardware_features: it stays JSON text and machine_hardware.sql reads its names and values, because
 -- turning 100,000 small objects into MAPs costs DuckDB more than the whole rest of this table.
 -- (Athena: CAST(json_parse(configuration) AS ROW(...)), the hardware map as MAP(VARCHAR, BOOLEAN).)
 SELECT
