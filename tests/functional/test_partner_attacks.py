@@ -16,7 +16,7 @@ import pytest
 
 from ceip.aggregate.bounds import ContributionBounds
 from ceip.aggregate.engine import PARTNER_COLUMNS, USAGE_BUCKETS
-from ceip.aggregate.partner_budget import PartnerPrivacy, plan
+from ceip.aggregate.partner_budget import PartnerPrivacy, Planned, plan
 from ceip.aggregate.partner_release import OpenDPNoise, ReleaseInputs, WindowRow, release
 from ceip.aggregate.service import AggregationOptions, aggregate_day
 from ceip.machines.sketch_key import SketchSalt
@@ -204,3 +204,33 @@ def test_fake_machines_posted_as_reports_do_not_reveal_the_real_machine_end_to_e
     partner = read_table(store.objects, "partner", "problems", DAY)
     assert not [r for r in partner if r["problem_id"] == PROBLEM[0]]
     assert all("top_machine_share" not in r for r in partner)
+
+
+def test_ids_made_up_by_one_machine_each_never_reach_the_sampler_end_to_end() -> None:
+    # Given an ordinary population and 20 attacker GUIDs, each with 16 problem ids of its own
+    population = build_population(DAY, machines_per_product=60, seed=11)
+    rng = __import__("random").Random(3)
+    extra = []
+    for n in range(20):
+        fake = report_of(population.machines[n], at(DAY, 12), rng, latest=True)
+        fake["machine_id"] = guid(rng)
+        fake["report_id"] = guid(rng)
+        fake["performance"]["problems"] = [
+            {"id": f"made.up.{n}.{i}", "kind": "program", "count": 1} for i in range(16)
+        ]
+        extra.append(StoredReport(fake, at(DAY, 12)))
+    drawn: dict[str, set[str]] = {}
+
+    class Recording(OpenDPNoise):
+        def threshold(self, counts: dict[str, int], planned: Planned, floor: int) -> dict[str, int]:
+            drawn.setdefault(planned.statistic.name, set()).update(counts)
+            return super().threshold(counts, planned, floor)
+
+    # When the day is aggregated with OpenDP's noise, recording every key offered to a threshold
+    store = MemoryStore()
+    aggregate(objects_of([*population.reports, *extra]), store, noise=Recording())
+    # Then the internal tables keep the made-up ids, and none was offered to the partner release
+    internal = {r["problem_id"] for r in read_table(store.objects, "internal", "problems", DAY)}
+    assert {f"made.up.{n}.{i}" for n in range(20) for i in range(16)} <= internal
+    offered = {key for keys in drawn.values() for key in keys}
+    assert offered and not [key for key in offered if "made.up." in key]

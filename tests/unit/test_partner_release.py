@@ -8,15 +8,18 @@ from datetime import date
 
 import pytest
 
+from ceip.aggregate import partner_release
 from ceip.aggregate.bounds import OTHER, ContributionBounds
 from ceip.aggregate.engine import USAGE_BUCKETS
-from ceip.aggregate.partner_budget import PartnerPrivacy, Selection, plan
+from ceip.aggregate.partner_budget import PartnerPrivacy, Planned, Selection, plan
 from ceip.aggregate.partner_release import (
     PERFORMANCE_BINS,
+    PRESELECTION_SHIFT,
     OpenDPNoise,
     ReleaseInputs,
     WindowRow,
     effective_threshold,
+    fewest_machines_drawn,
     histogram_quantile,
     performance_bin_edges,
     release,
@@ -55,7 +58,7 @@ def inputs(**overrides: object) -> ReleaseInputs:
 def test_opendps_privacy_map_charges_each_statistic_its_planned_share() -> None:
     # Given the default plan, every statistic as OpenDP would release it
     for planned in PLAN.planned:
-        rho, delta = spent(planned, floor=PLAN.privacy.min_machines)
+        rho, delta = spent(planned)
         # Then OpenDP's own accounting agrees with the plan's arithmetic
         assert rho == pytest.approx(planned.rho, rel=1e-9), planned.statistic.name
         if planned.statistic.selection is Selection.THRESHOLD:
@@ -132,3 +135,79 @@ def test_opendp_threshold_keeps_large_counts_with_noise_and_drops_small_ones() -
     draws = [OpenDPNoise().threshold({"big": 10 * threshold, "small": 1}, planned, 50) for _ in range(20)]
     assert all(set(kept) == {"big"} for kept in draws)
     assert len({kept["big"] for kept in draws}) > 1
+
+
+def test_the_threshold_sits_one_machine_above_the_plans_and_counts_its_noise_from_the_count() -> None:
+    # Given a key at exactly the effective threshold and one far above it, drawn 400 times
+    planned = PLAN.get("problems.machines")
+    threshold = effective_threshold(planned, 50)
+    assert threshold == selection_threshold(planned) + PRESELECTION_SHIFT
+    big = 10 * threshold
+    draws = [OpenDPNoise().threshold({"edge": threshold, "big": big}, planned, 50) for _ in range(400)]
+    # Then the key at the threshold is published about half the time (count + noise >= threshold)
+    assert 0.40 < sum("edge" in kept for kept in draws) / len(draws) < 0.62
+    # and the values carry the count, not the shifted count, plus centred noise
+    assert abs(stats.fmean(kept["big"] for kept in draws) - big) < 4 * planned.sigma / 400**0.5
+
+
+def test_keys_too_rare_to_clear_the_threshold_never_reach_the_sampler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given OpenDP's threshold measurement replaced by one that records what it is given
+    seen: list[dict[str, int]] = []
+
+    def recording(sigma: float, threshold: int) -> object:
+        def measure(counts: dict[str, int]) -> dict[str, int]:
+            seen.append(dict(counts))
+            return {key: value for key, value in counts.items() if value >= threshold}
+
+        return measure
+
+    monkeypatch.setattr(partner_release, "_threshold_measurement", recording)
+    planned = PLAN.get("problems.machines")
+    shift = effective_threshold(planned, 50) - selection_threshold(planned)
+    counts = {f"made-up.{i}": 1 for i in range(10_000)} | {"real": 5000}
+    # When they are thresholded
+    kept = OpenDPNoise().threshold(counts, planned, 50)
+    # Then only the key above the shift was drawn, shifted down, and it comes back at its count
+    assert seen == [{"real": 5000 - shift}]
+    assert kept == {"real": 5000}
+    # and a day of made-up ids alone draws nothing
+    assert OpenDPNoise().threshold({"made-up": 1}, planned, 50) == {}
+    assert len(seen) == 1
+
+
+def test_only_the_released_products_keys_are_drawn() -> None:
+    # Given a noise that records the keys of every threshold
+    class Recording(ExactNoise):
+        def __init__(self) -> None:
+            super().__init__()
+            self.keys: dict[str, set[str]] = {}
+
+        def threshold(self, counts: dict[str, int], planned: Planned, floor: int) -> dict[str, int]:
+            self.keys[planned.statistic.name] = {key.split("\x1f")[0] for key in counts}
+            return super().threshold(counts, planned, floor)
+
+    window = [
+        WindowRow("active", "contoso.tiny", "", "", 7, date(2026, 11, 22), 7, 3.0),
+        WindowRow("problem", "contoso.tiny", "crash.t", "program", 7, date(2026, 11, 22), 7, 3.0),
+    ]
+    noise = Recording()
+    # When the day with a product too small to publish is released
+    release(inputs(windows=window), PLAN, noise)
+    # Then its problems, features and configuration values were never drawn, in the days or windows
+    assert noise.keys["active.machines"] == {"contoso.editor", "contoso.tiny"}
+    for name in ("problems.machines", "features.machines", "configuration.machines"):
+        assert noise.keys[name] <= {"contoso.editor"}, name
+    assert noise.keys["problems_rolling.machines@7"] == set()
+
+
+def test_the_fewest_machines_drawn_is_one_past_the_smallest_shift() -> None:
+    # Given the default plan, whose thresholds all sit above K
+    assert fewest_machines_drawn(PLAN) == PRESELECTION_SHIFT + 1
+    # and a K far above every threshold: the least-shifted statistic is the one of the highest threshold
+    high = plan(ContributionBounds(), PartnerPrivacy(min_machines=10**6))
+    highest = max(
+        selection_threshold(p) for p in high.planned if p.statistic.selection is Selection.THRESHOLD
+    )
+    assert fewest_machines_drawn(high) == 10**6 - highest + 1

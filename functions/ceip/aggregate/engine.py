@@ -499,20 +499,24 @@ class Engine:
 
         return self._on_cursors(publish_one, tables)
 
-    def release_inputs(self, windows: Sequence[Window]) -> ReleaseInputs:
+    def release_inputs(self, windows: Sequence[Window], *, min_machines: int) -> ReleaseInputs:
         """The exact, bounded statistics the partner release reads: the internal daily tables' counts,
-        the histogram of machines' medians, and the windows' estimates. Products as text."""
+        the histogram of machines' medians, and the windows' estimates. Products as text. Problems,
+        features, configuration values and window items of fewer than min_machines machines are left
+        out: the release never draws them (partner_release.fewest_machines_drawn), and a day of made-up
+        ids has tens of thousands."""
 
         def rows(sql: str) -> list[tuple[Any, ...]]:
-            return self._con.execute(sql).fetchall()
+            return self._con.execute(sql, [min_machines] if "?" in sql else None).fetchall()
 
         text = "CAST(product_id AS VARCHAR)"
         bins = query("performance_bins", bins_per_decade=PERFORMANCE_BINS_PER_DECADE)
+        drawable = "WHERE machines >= ?"
         return ReleaseInputs(
             active=rows(f"SELECT {text}, machines, reports FROM active"),
-            problems=rows(f"SELECT {text}, problem_id, kind, machines, hits FROM problems"),
-            features=rows(f"SELECT {text}, feature_id, machines, uses FROM features"),
-            configuration=rows(f"SELECT {text}, dimension, value, machines FROM configuration"),
+            problems=rows(f"SELECT {text}, problem_id, kind, machines, hits FROM problems {drawable}"),
+            features=rows(f"SELECT {text}, feature_id, machines, uses FROM features {drawable}"),
+            configuration=rows(f"SELECT {text}, dimension, value, machines FROM configuration {drawable}"),
             usage=rows(f"SELECT {text}, metric, bucket, bucket_min, bucket_max, machines FROM usage"),
             performance_bins=rows(f"SELECT {text}, metric, bin, machines FROM ({bins})"),
             windows=[
@@ -528,6 +532,7 @@ class Engine:
                 )
                 for window in windows
                 for row in window.rows
+                if row.key.scope == "active" or row.machines >= min_machines
             ],
             usage_buckets=USAGE_BUCKETS,
         )

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import Any, Protocol
 
 from ceip.aggregate.bounds import OTHER
-from ceip.aggregate.partner_budget import Planned, ReleasePlan
+from ceip.aggregate.partner_budget import Planned, ReleasePlan, Selection
 
 PERFORMANCE_BINS_PER_DECADE = 3
 """Machine medians are counted in bins 10^((b-1)/3) <= v < 10^(b/3) (bin 0: v < 1): 29 bins up to the
@@ -143,8 +143,26 @@ def release(inputs: ReleaseInputs, plan: ReleasePlan, noise: Noise) -> PartnerTa
     return out
 
 
+PRESELECTION_SHIFT = 1
+"""The least the threshold, in machines, sits above the smallest one the plan's delta allows: keys of
+that many machines or fewer never reach OpenDP's sampler, whose cost is per key (about 20 us), so ids
+a client made up alone (one machine each) cost the release nothing (OpenDPNoise.threshold)."""
+
+
+def fewest_machines_drawn(plan: ReleasePlan) -> int:
+    """The fewest machines a key of a selection statistic must have to reach the sampler at all (a key
+    with fewer is left out before it, OpenDPNoise.threshold): the release's inputs need no key below."""
+    floor = plan.privacy.min_machines
+    return 1 + min(
+        effective_threshold(planned, floor) - selection_threshold(planned)
+        for planned in plan.planned
+        if planned.statistic.selection is Selection.THRESHOLD
+    )
+
+
 def effective_threshold(planned: Planned, floor: int) -> int:
-    return max(selection_threshold(planned), floor)
+    """The noisy count a key of a selection statistic must reach to be published."""
+    return max(selection_threshold(planned) + PRESELECTION_SHIFT, floor)
 
 
 def _noisy_given(noise: Noise, planned: Planned, values: Sequence[int]) -> list[int]:
@@ -162,10 +180,12 @@ def _items_with_totals(
 ) -> list[Row]:
     """problems or features: keys chosen by their noisy machines, then a noisy total (hits, uses) for
     each chosen key; prevalence and per-machine ratios from the noisy values."""
-    machines = selected(f"{table}.machines", {_key(*key): m for key, (m, _) in exact.items()})
-    chosen = sorted(
-        (tuple(_parts(key)), value) for key, value in machines.items() if _parts(key)[0] in products
+    # Only the released products' keys are drawn: each key's noise is its own, so leaving out keys that
+    # would be dropped afterwards changes nothing but the work.
+    machines = selected(
+        f"{table}.machines", {_key(*key): m for key, (m, _) in exact.items() if key[0] in products}
     )
+    chosen = sorted((tuple(_parts(key)), value) for key, value in machines.items())
     total_name = "problems.hits" if table == "problems" else "features.uses"
     totals = _noisy_given(noise, plan.get(total_name), [exact[key][1] for key, _ in chosen])
     rows: list[Row] = []
@@ -186,12 +206,11 @@ def _configuration(
     exact: Iterable[tuple[str, str, str, int]],
 ) -> list[Row]:
     """Values chosen by their noisy machines; share among the chosen values of the dimension."""
-    machines = selected("configuration.machines", {_key(p, d, v): m for p, d, v, m in exact})
+    machines = selected("configuration.machines", {_key(p, d, v): m for p, d, v, m in exact if p in products})
     groups: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
     for key, value in machines.items():
         product, dimension, text = _parts(key)
-        if product in products:
-            groups[(product, dimension)].append((text, value))
+        groups[(product, dimension)].append((text, value))
     rows: list[Row] = []
     for (product, dimension), values in sorted(groups.items()):
         total = sum(m for _, m in values)
@@ -279,18 +298,16 @@ def _rolling(
     for days in sorted({w.window_days for w in windows}):
         rows = [w for w in windows if w.window_days == days]
         meta = {w.product_id: (w.window_start, w.days_with_data) for w in rows if w.scope == "active"}
-        active = _select_window(selected, "active_rolling", days, rows, "active")
+        active = _select_window(selected, "active_rolling", days, rows, "active", products=None)
         products = {_parts(key)[0]: value for key, value in active.items()}
         for product, value in sorted(products.items()):
             start, with_data = meta[product]
             tables["active_rolling"].append((product, days, start, with_data, value))
         for scope, table in (("problem", "problems_rolling"), ("feature", "features_rolling")):
-            chosen = _select_window(selected, table, days, rows, scope)
+            chosen = _select_window(selected, table, days, rows, scope, products=products)
             for key, value in sorted(chosen.items()):
                 parts = _parts(key)
                 product = parts[0]
-                if product not in products:
-                    continue
                 start, with_data = meta[product]
                 prevalence = min(value / products[product], 1.0)
                 item = tuple(parts[1:]) if scope == "problem" else (parts[1],)
@@ -304,7 +321,12 @@ def _select_window(
     days: int,
     rows: Sequence[WindowRow],
     scope: str,
+    *,
+    products: Collection[str] | None,
 ) -> dict[str, int]:
+    """The window's keys of a scope chosen by their noisy machines; only the released products' keys
+    are drawn (products: None for the products themselves)."""
+
     def key(w: WindowRow) -> str:
         if scope == "active":
             return _key(w.product_id)
@@ -312,7 +334,11 @@ def _select_window(
             return _key(w.product_id, w.item_id, w.item_kind)
         return _key(w.product_id, w.item_id)
 
-    counts = {key(w): round(w.machines) for w in rows if w.scope == scope and w.item_id != OTHER}
+    counts = {
+        key(w): round(w.machines)
+        for w in rows
+        if w.scope == scope and w.item_id != OTHER and (products is None or w.product_id in products)
+    }
     return selected(f"{table}.machines@{days}", counts)
 
 
@@ -367,11 +393,11 @@ def selection_threshold(planned: Planned) -> int:
     return _selection_threshold(planned.sigma, *_threshold_distance(planned), planned.delta)
 
 
-def spent(planned: Planned, floor: int = 1) -> tuple[float, float]:
+def spent(planned: Planned) -> tuple[float, float]:
     """(rho, delta) that OpenDP's privacy map charges the statistic as released: for checking the plan."""
     distance = _threshold_distance(planned)
     if planned.delta:
-        measurement = _threshold_measurement(planned.sigma, effective_threshold(planned, floor))
+        measurement = _threshold_measurement(planned.sigma, selection_threshold(planned))
         rho, delta = measurement.map(distance)
         return float(rho), float(delta)
     return float(_gaussian_measurement(planned.sigma).map(planned.statistic.l2)), 0.0
@@ -387,10 +413,19 @@ class OpenDPNoise:
     """Noise from OpenDP's discrete Gaussian samplers (cryptographically secure randomness)."""
 
     def threshold(self, counts: dict[str, int], planned: Planned, floor: int) -> dict[str, int]:
-        if not counts:
+        """OpenDP's Gaussian threshold at the plan's threshold, on the counts shifted down by what the
+        effective threshold adds to it: the keys left at zero or below are dropped before the sampler,
+        the released values shifted back up. Subtracting a constant and dropping what falls to zero
+        changes no key by more, and no more keys, than the machine that changed the counts did, so
+        OpenDP's privacy map still holds; a key is published when count + noise >= the effective
+        threshold, as without the shift (docs/adr/0014)."""
+        dp_threshold = selection_threshold(planned)
+        shift = effective_threshold(planned, floor) - dp_threshold
+        shifted = {key: count - shift for key, count in counts.items() if count > shift}
+        if not shifted:
             return {}
-        measurement = _threshold_measurement(planned.sigma, effective_threshold(planned, floor))
-        return {str(key): int(value) for key, value in measurement(counts).items()}
+        measurement = _threshold_measurement(planned.sigma, dp_threshold)
+        return {str(key): int(value) + shift for key, value in measurement(shifted).items()}
 
     def gaussian(self, values: Sequence[int], planned: Planned) -> list[int]:
         return [int(value) for value in _gaussian_measurement(planned.sigma)(list(values))]

@@ -469,7 +469,8 @@ def _partner_release(
         if set(previous.files) <= present:
             return _PartnerOutcome([], previous, republished=True, rows=dict(previous.rows))
     plan = partner_budget.plan(options.bounds, options.privacy)
-    tables = partner_release.release(engine.release_inputs(windows), plan, noise or OpenDPNoise())
+    inputs = engine.release_inputs(windows, min_machines=partner_release.fewest_machines_drawn(plan))
+    tables = partner_release.release(inputs, plan, noise or OpenDPNoise())
     published = engine.publish_partner(tables, out, options.rows_per_file)
     outputs, rows = _outputs(day, published, out)
     drawings = previous.release.drawings + 1 if previous else 1

@@ -3,14 +3,32 @@
 -- not a use. Uses are first summed per machine, then per feature: one pass for the table and the sketch.
 -- Bounds (bounds.py), as in problem_totals.sql:
 --   per machine   at most ${max_features} distinct features over all its products, the most used first
---                 (ties by product and id), each clipped to ${max_uses} uses
+--                 (ties by product and id), each clipped to ${max_uses} uses; a report's entries past
+--                 ${max_features} are cut before (its most used kept)
 --   per product   at most ${max_feature_ids} ids, the most machines first (ties by id), besides the ids
 --                 the product's data dictionary declares (always kept); the rest are folded into
 --                 '(other)', where a machine counts once
 -- folded_ids: how many of the day's ids the row stands for (1, or those folded into '(other)').
 -- Only machines over the bound are ranked, and only folded rows are grouped again (problem_totals.sql).
 WITH entries AS (
-    SELECT product_id, machine_id, unnest(usage.features) AS f
+    -- A report's entries past the machine's bound are cut first, the most used kept (ties by id,
+    -- descending), as in problem_totals.sql.
+    SELECT
+        product_id,
+        machine_id,
+        unnest(
+            CASE
+                WHEN len(usage.features) > ${max_features} THEN list_transform(
+                    list_slice(
+                        list_sort(list_transform(usage.features, lambda e: {'count': e.count, 'id': e.id}), 'DESC'),
+                        1,
+                        ${max_features}
+                    ),
+                    lambda e: {'id': e.id, 'count': e.count}
+                )
+                ELSE usage.features
+            END
+        ) AS f
     FROM reports
 ),
 summed AS (

@@ -5,7 +5,8 @@
 -- Sums are cast to BIGINT: DuckDB sums integers as HUGEINT, which Parquet would store as DOUBLE.
 -- Bounds (bounds.py), before anything is counted:
 --   per machine   at most ${max_problems} distinct (problem, kind) over all its products, the most hit
---                 first (ties by product, id, kind), each clipped to ${max_hits} hits
+--                 first (ties by product, id, kind), each clipped to ${max_hits} hits; a report's entries
+--                 past ${max_problems} are cut before (its most hit kept)
 --   per product   at most ${max_problem_ids} ids, the most machines first (ties by id, kind), besides the
 --                 ids the product's data dictionary declares (declared_ids: always kept); the rest
 --                 are folded into '(other)' of their kind, where a machine counts once
@@ -13,7 +14,29 @@
 -- Only machines over the bound are ranked, and only folded rows are grouped again: a normal day pays
 -- one grouping of the entries and one of the machines' rows, as before the bounds.
 WITH entries AS (
-    SELECT product_id, machine_id, unnest(performance.problems) AS p
+    -- A report's entries past the machine's bound are cut first, the most hit kept (ties by id and kind,
+    -- descending): a report of 256 made-up ids costs what one of ${max_problems} does.
+    SELECT
+        product_id,
+        machine_id,
+        unnest(
+            CASE
+                WHEN len(performance.problems) > ${max_problems} THEN list_transform(
+                    list_slice(
+                        list_sort(
+                            list_transform(
+                                performance.problems, lambda e: {'count': e.count, 'id': e.id, 'kind': e.kind}
+                            ),
+                            'DESC'
+                        ),
+                        1,
+                        ${max_problems}
+                    ),
+                    lambda e: {'id': e.id, 'kind': e.kind, 'count': e.count}
+                )
+                ELSE performance.problems
+            END
+        ) AS p
     FROM reports
 ),
 summed AS (
