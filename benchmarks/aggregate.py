@@ -229,7 +229,7 @@ def _instrument(timings: dict[str, float]) -> None:
     timed(engine.Engine, "append_reports", "parse NDJSON into DuckDB")
     timed(engine.Engine, "drop_unusable", "drop corrupt lines and duplicates")
     timed(engine.Engine, "machine_ids", "list machines for suppression")
-    timed(engine.Engine, "drop_over_bounds", "reports beyond a machine's bounds (SQL)")
+    timed(engine.Engine, "drop_over_bounds", "reports beyond the product cap and a machine's bounds (SQL)")
     timed(engine.Engine, "key_machines", "machines' keyed sketch keys (SQL)")
     timed(engine.Engine, "build_machine_tables", "per-machine and per-item tables (SQL)")
     timed(engine.Engine, "folded_ids", "ids beyond the caps counted (SQL)")

@@ -316,10 +316,12 @@ highest of the normal runs. Run: `{COMMAND}`.
 Rounds (normal/hostile): {per_round}; time ratios {", ".join(f"{r.time_ratio:.2f}" for r in rounds)};
 peak RSS ratios {", ".join(f"{r.rss_ratio:.2f}" for r in rounds)}.
 
-What the bounds did on the hostile day (its manifest): reports beyond a machine's products
+What the bounds did on the hostile day (its manifest): reports beyond the day's product cap
+{counts["over_product_cap_reports_dropped"]:,}, beyond a machine's products
 {counts["over_products_reports_dropped"]:,}, beyond its reports {counts["over_reports_dropped"]:,}
-(every hostile machine sends one report, so neither bound applies: the per-machine bounds on distinct
-problems, features and hardware features and the per-product caps do the work); ids beyond the caps
+(the hostile reports are for the day's products, and every hostile machine sends one report, so none of
+these applies: the per-machine bounds on distinct problems, features and hardware features and the
+per-product caps do the work); ids beyond the caps
 folded into '(other)': {folded["problem_ids"]:,} problem ids and {folded["feature_ids"]:,} feature ids;
 {folded["hardware_features"]:,} hardware-feature names dropped from the configuration table. Tables
 whose row counts differ from the normal day's: {grown or "none"}. Every table of both audiences has

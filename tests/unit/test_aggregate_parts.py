@@ -91,14 +91,14 @@ def test_day_ranges_windows_and_lookback() -> None:
 
 # -------------------------------------------------------------------------------- SQL
 def test_parameters_are_filled_with_numbers_only_and_bare_dollars_stay() -> None:
-    sql = queries.query("over_bounds", max_products=3, max_reports=24)
+    sql = queries.query("over_bounds", max_day_products=50, max_products=3, max_reports=24)
     assert "> 3 OR max(reports) > 24" in sql and "${" not in sql
     with pytest.raises(KeyError):
         queries.query("over_bounds")
     with pytest.raises(TypeError):
-        queries.query("over_bounds", max_products="1; DROP TABLE x", max_reports=1)  # type: ignore[arg-type]
+        queries.query("over_bounds", max_day_products=1, max_products="1; DROP TABLE x", max_reports=1)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        queries.query("over_bounds", max_products=True, max_reports=1)
+        queries.query("over_bounds", max_day_products=1, max_products=True, max_reports=1)
 
 
 @pytest.mark.parametrize(

@@ -643,6 +643,37 @@ def test_declared_ids_are_kept_whatever_the_cap_and_published_with_the_tables() 
     assert published["products"][0]["problems"][0]["description"] == "A rare one, declared."
 
 
+def test_products_beyond_the_days_cap_are_dropped_unless_a_dictionary_declares_them() -> None:
+    # Given the day's two products and four made-up ones of one machine each, one of them declared,
+    # aggregated with room for three products
+    world = scenario()
+    rng = random.Random(8)
+    population = build_population(DAY, seed=7)
+    made_up = []
+    for number in range(4):
+        machine = dataclasses.replace(population.machines[number], machine_id=guid(rng))
+        report = report_of(machine, at(DAY, 9), rng, latest=True)
+        report["product"] = {"id": f"made.up{number}", "version": "1.0"}
+        made_up.append(StoredReport(report, at(DAY, 9)))
+    store = MemoryStore()
+    declared = {"product_id": "made.up3", "problems": [], "features": []}
+    store.put(aggregate_keys.dictionary_key("made.up3"), json.dumps(declared).encode(), content_type="")
+    result = run(
+        {**world.objects, **objects_of(made_up)}, store, world.suppressed, caps=CardinalityCaps(products=3)
+    )
+    # Then the real products and the declared one count, with the made-up product of the smallest id
+    # (ties by id) taking the cap's third place; the other two are dropped and counted
+    active = {r["product_id"] for r in read_table(store.objects, "internal", "active", DAY)}
+    assert active == {"contoso.editor", "contoso.mail", "made.up0", "made.up3"}
+    counts = result.manifest.input
+    assert counts.over_product_cap_reports_dropped == 2
+    assert result.manifest.folded.products == 2
+    # and their machines, which sent nothing else, are not among the day's machines
+    baseline = run(world.objects, MemoryStore(), world.suppressed)
+    assert counts.machines == baseline.manifest.input.machines + 2
+    assert result.manifest.parameters.caps["products"] == 3
+
+
 def test_an_unreadable_release_record_stops_the_run_instead_of_drawing_uncounted_noise() -> None:
     # Given a day whose partner-release record was damaged
     world = scenario()

@@ -25,9 +25,10 @@ def document(**overrides: object) -> bytes:
     return json.dumps(body).encode()
 
 
-def test_a_dictionary_declares_problems_and_features_of_one_product() -> None:
+def test_a_dictionary_declares_its_product_and_the_products_problems_and_features() -> None:
     parsed = parse_dictionary(document())
     assert declared_rows([parsed]) == [
+        ("contoso.editor", "product", "", ""),
         ("contoso.editor", "problem", "crash.mso.dll", "program"),
         ("contoso.editor", "feature", "editor.spellcheck", ""),
     ]

@@ -45,7 +45,12 @@ def record(result: service.DayResult) -> None:
         ("CorruptLinesSkipped", counts.corrupt_lines_skipped),
         ("CorruptObjectsSkipped", counts.objects_corrupt),
         ("SuppressedReportsDropped", counts.suppressed_reports_dropped),
-        ("ReportsOverBoundsDropped", counts.over_products_reports_dropped + counts.over_reports_dropped),
+        (
+            "ReportsOverBoundsDropped",
+            counts.over_product_cap_reports_dropped
+            + counts.over_products_reports_dropped
+            + counts.over_reports_dropped,
+        ),
         ("IdsFolded", sum(result.manifest.folded.model_dump().values())),
     ):
         observability.count(name, value)

@@ -43,13 +43,17 @@ class ContributionBounds:
 
 @dataclass(frozen=True, slots=True)
 class CardinalityCaps:
-    """Per product and UTC day: distinct ids kept in any table or sketch, the most machines first (ties
-    by id); the rest are folded into OTHER (problems, features) or dropped (hardware-feature names,
-    whose union would mean nothing), and counted in the manifest."""
+    """Per product and UTC day (products: per day): distinct ids kept in any table or sketch, the most
+    machines first (ties by id); the rest are folded into OTHER (problems, features) or dropped
+    (hardware-feature names, whose union would mean nothing), and counted in the manifest."""
 
     problem_ids: int = 10_000
     feature_ids: int = 2_000
     hardware_features: int = 64
+    products: int = 50
+    """Per day: products counted, the most machines first (ties by id), besides those a data dictionary
+    declares; the reports of the others are dropped. Product ids come from clients too, and each
+    product brings caps of its own: this bounds the day's ids at products x (problem_ids + feature_ids)."""
 
     def __post_init__(self) -> None:
         for field in fields(self):

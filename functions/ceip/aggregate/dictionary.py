@@ -66,9 +66,11 @@ def parse_dictionary(data: bytes) -> DataDictionary:
 
 
 def declared_rows(dictionaries: list[DataDictionary]) -> list[tuple[str, str, str, str]]:
-    """(product_id, scope, item_id, item_kind) of every declared id, as the engine's declared_ids."""
+    """(product_id, scope, item_id, item_kind) of every declared id, as the engine's declared_ids; a
+    product with a dictionary has a row of scope "product" (the day's product cap always keeps it)."""
     rows: list[tuple[str, str, str, str]] = []
     for dictionary in dictionaries:
+        rows.append((dictionary.product_id, "product", "", ""))
         rows.extend((dictionary.product_id, "problem", p.id, p.kind) for p in dictionary.problems)
         rows.extend((dictionary.product_id, "feature", f.id, "") for f in dictionary.features)
     return rows

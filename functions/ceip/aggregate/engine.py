@@ -163,6 +163,14 @@ class SketchInput:
 
 
 @dataclass(frozen=True, slots=True)
+class OverBounds:
+    reports: dict[str, int]
+    """Reports deleted per reason: over_product_cap, over_products, over_reports."""
+    products_over_cap: int
+    """Products beyond the day's cap, all of whose reports went."""
+
+
+@dataclass(frozen=True, slots=True)
 class ActiveProduct:
     product_id: str
     machines: int
@@ -311,17 +319,25 @@ class Engine:
         caps always keep them."""
         self._insert("declared_ids", rows)
 
-    def drop_over_bounds(self, bounds: ContributionBounds) -> dict[str, int]:
-        """Delete the reports beyond each machine's daily bounds (sql/over_bounds.sql); counts per reason."""
-        sql = query("over_bounds", max_products=bounds.products, max_reports=bounds.reports)
-        self._con.execute(f"CREATE TEMP TABLE over_bounds AS {sql}")
-        counts = dict(
-            self._con.execute("SELECT reason, count(*) FROM over_bounds GROUP BY reason").fetchall()
+    def drop_over_bounds(self, bounds: ContributionBounds, caps: CardinalityCaps) -> OverBounds:
+        """Delete the reports beyond the day's product cap and each machine's daily bounds
+        (sql/over_bounds.sql): run after the declared ids are in."""
+        sql = query(
+            "over_bounds",
+            max_day_products=caps.products,
+            max_products=bounds.products,
+            max_reports=bounds.reports,
         )
-        if counts:
+        self._con.execute(f"CREATE TEMP TABLE over_bounds AS {sql}")
+        rows = self._con.execute(
+            "SELECT reason, count(*), count(DISTINCT product_id) FROM over_bounds GROUP BY reason"
+        ).fetchall()
+        if rows:
             self._con.execute("DELETE FROM reports WHERE rowid IN (SELECT row_id FROM over_bounds)")
         self._con.execute("DROP TABLE over_bounds")
-        return {str(reason): int(count) for reason, count in counts.items()}
+        reports = {str(reason): int(count) for reason, count, _ in rows}
+        products = sum(int(distinct) for reason, _, distinct in rows if reason == "over_product_cap")
+        return OverBounds(reports, products_over_cap=products)
 
     def drop_machines(self, machine_ids: Sequence[str]) -> int:
         """Delete every report of these machines; returns how many reports went."""
@@ -360,6 +376,9 @@ class Engine:
 
     def report_count(self) -> int:
         return int(self._scalar("SELECT count(*) FROM reports"))
+
+    def machine_count(self) -> int:
+        return int(self._scalar("SELECT count(DISTINCT machine_id) FROM reports"))
 
     # -- tables --------------------------------------------------------------------------------------
     def key_machines(self, salt: SketchSalt) -> None:

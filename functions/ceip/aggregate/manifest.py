@@ -29,6 +29,10 @@ class InputCounts(_Frozen):
     previous_day_objects_read: int
     suppressed_machines_dropped: int
     suppressed_reports_dropped: int
+    over_product_cap_reports_dropped: int = Field(
+        default=0,
+        description="Reports of products beyond the day's product cap (bounds.CardinalityCaps.products).",
+    )
     over_products_reports_dropped: int = Field(
         description="Reports of a machine for products beyond its daily bound (bounds.ContributionBounds)."
     )
@@ -45,7 +49,7 @@ class Parameters(_Frozen):
     )
     bounds: dict[str, int] = Field(description="Per machine and day (bounds.ContributionBounds).")
     caps: dict[str, int] = Field(
-        description="Distinct ids kept per product and day (bounds.CardinalityCaps)."
+        description="Distinct ids kept per product and day, and products per day (bounds.CardinalityCaps)."
     )
 
 
@@ -64,6 +68,7 @@ class Folded(_Frozen):
     problem_ids: int = Field(description="Folded into problem id '(other)'.")
     feature_ids: int = Field(description="Folded into feature id '(other)'.")
     hardware_features: int = Field(description="Hardware-feature names dropped from the configuration table.")
+    products: int = Field(default=0, description="Products beyond the day's cap: their reports were dropped.")
 
 
 class PartnerStatistic(_Frozen):

@@ -135,7 +135,7 @@ def aggregate_day(
             )
             dictionaries = _read_dictionaries(store)
             engine.declare(dictionary.declared_rows(dictionaries.valid))
-            kept = _drop_unusable_and_suppressed(engine, suppression, options.bounds)
+            kept = _drop_unusable_and_suppressed(engine, suppression, options)
             _build_machine_tables(engine, sketch_salt, options)
             folded = engine.folded_ids(options.caps)
             earlier = engine.read_sketches(earlier_files.result())
@@ -169,7 +169,7 @@ def aggregate_day(
         now,
         options,
         counts,
-        folded=Folded(**folded),
+        folded=Folded(**folded, products=kept.products_over_cap),
         dictionaries=dictionaries.summary,
         partner=release.record.release.model_copy(update={"republished": release.republished}),
         rows=rows,
@@ -221,7 +221,9 @@ class _Kept:
     """What cleaning dropped, and what is left to aggregate."""
 
     dropped: dict[str, int]
-    """Reports deleted per reason: corrupt, duplicate, seen_previous_day, over_products, over_reports."""
+    """Reports deleted per reason: corrupt, duplicate, seen_previous_day, over_product_cap,
+    over_products, over_reports."""
+    products_over_cap: int
     suppressed_machines: int
     suppressed_reports: int
     machines: int
@@ -344,22 +346,25 @@ def _published_dictionaries(day: date, dictionaries: _Dictionaries, out: Path) -
 
 
 def _drop_unusable_and_suppressed(
-    engine: Engine, suppression: SuppressionCheck, bounds: ContributionBounds
+    engine: Engine, suppression: SuppressionCheck, options: AggregationOptions
 ) -> _Kept:
-    """Delete corrupt lines, duplicates, the reports of suppressed machines and those beyond a machine's
-    daily bounds (after suppression: an erased machine's reports never decide what another keeps);
-    count what is left."""
+    """Delete corrupt lines, duplicates, the reports of suppressed machines and those beyond the day's
+    product cap and a machine's daily bounds (after suppression: an erased machine's reports never
+    decide what another keeps); count what is left."""
     engine.enumerate_products()
     dropped = engine.drop_unusable()
     day_machines = engine.machine_ids()
     suppressed = suppression.suppressed(day_machines) & set(day_machines)
     suppressed_reports = engine.drop_machines(sorted(suppressed))
-    dropped.update(engine.drop_over_bounds(bounds))
+    over = engine.drop_over_bounds(options.bounds, options.caps)
+    dropped.update(over.reports)
     return _Kept(
         dropped=dropped,
+        products_over_cap=over.products_over_cap,
         suppressed_machines=len(suppressed),
         suppressed_reports=suppressed_reports,
-        machines=len(day_machines) - len(suppressed),
+        # Counted again: a machine of products beyond the cap alone is gone altogether.
+        machines=engine.machine_count() if over.products_over_cap else len(day_machines) - len(suppressed),
         reports=engine.report_count(),
     )
 
@@ -592,6 +597,7 @@ def _input_counts(listed: _Listed, loaded: Loaded, previous: Loaded, kept: _Kept
         previous_day_objects_read=previous.objects_read,
         suppressed_machines_dropped=kept.suppressed_machines,
         suppressed_reports_dropped=kept.suppressed_reports,
+        over_product_cap_reports_dropped=kept.dropped.get("over_product_cap", 0),
         over_products_reports_dropped=kept.dropped.get("over_products", 0),
         over_reports_dropped=kept.dropped.get("over_reports", 0),
         reports_aggregated=kept.reports,

@@ -32,6 +32,7 @@ class AggregateSettings(Settings):
     cap_problem_ids: int = Field(default=10_000, alias="CAP_PROBLEM_IDS", ge=1, le=1_000_000)
     cap_feature_ids: int = Field(default=2_000, alias="CAP_FEATURE_IDS", ge=1, le=1_000_000)
     cap_hardware_features: int = Field(default=64, alias="CAP_HARDWARE_FEATURES", ge=1, le=10_000)
+    cap_products: int = Field(default=50, alias="CAP_PRODUCTS", ge=1, le=10_000)
     dedup_lookback_hours: int = Field(default=2, alias="DEDUP_LOOKBACK_HOURS", ge=0, le=24)
     memory_limit_mb: int = Field(default=1024, alias="DUCKDB_MEMORY_LIMIT_MB", ge=128)
     fetch_workers: int = Field(default=16, alias="AGGREGATE_FETCH_WORKERS", ge=1, le=64)

@@ -38,6 +38,7 @@ def options_from(settings: AggregateSettings) -> service.AggregationOptions:
             problem_ids=settings.cap_problem_ids,
             feature_ids=settings.cap_feature_ids,
             hardware_features=settings.cap_hardware_features,
+            products=settings.cap_products,
         ),
         lookback_hours=settings.dedup_lookback_hours,
         memory_limit_mb=settings.memory_limit_mb,
