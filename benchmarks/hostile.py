@@ -18,6 +18,7 @@ reports its peak RSS (os.wait4).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -37,13 +38,14 @@ from ceip.aggregate.tables import AUDIENCES, TABLES
 from ceip.ingest.service import ingest
 from ceip.machines.suppression import MemorySuppression
 from ceip.reports import limits
+from ceip.reports.minimization import StoredEntries
 from ceip.reports.model import Report
 from ceip.storage import report_codec
 from ceip.storage.s3 import MemoryObjectWriter
 
 REQUESTS = 200
 SEED = 20261116
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bump to regenerate the cached hostile objects when the generator changes."""
 ROUNDS = 7
 MAX_TIME_RATIO = 1.5
@@ -62,6 +64,7 @@ def fingerprint() -> str:
         "seed": SEED,
         "day": aggregate.DAY.isoformat(),
         "products": aggregate.PRODUCTS,
+        "stored": dataclasses.astuple(StoredEntries()),
         "limits": [
             limits.MAX_BODY_BYTES,
             limits.MAX_REPORTS_PER_BATCH,
@@ -106,7 +109,9 @@ def generate_hostile() -> Path:
         hour = number * 24 // REQUESTS
         received = datetime(aggregate.DAY.year, aggregate.DAY.month, aggregate.DAY.day, hour, tzinfo=UTC)
         received += timedelta(seconds=rng.randrange(3600), milliseconds=rng.randrange(1000))
-        body = batch_body(_request(rng, received, carried), compact=True)
+        sent = _request(rng, received, carried)
+        check_sent(sent)
+        body = batch_body(sent, compact=True)
         writer = MemoryObjectWriter()
         # What the handler passes on after decoding the body: ingest validates and stores.
         result = ingest(
@@ -122,33 +127,49 @@ def generate_hostile() -> Path:
     return root
 
 
-def check_sample(root: Path) -> None:
-    """One stored object parsed back through the Report model: every list at its limit."""
-    sample = min((root / "reports").rglob("*.ndjson.gz"))
+def check_sent(reports: list[dict[str, Any]]) -> None:
+    """Every report of a request as sent: every list at its limit, every id 128 characters."""
     expected = (
         limits.MAX_LIST_ITEMS,
         limits.MAX_LIST_ITEMS,
         limits.MAX_HARDWARE_FEATURES,
         limits.MAX_SAMPLES,
     )
+    for sent in reports:
+        report = Report.model_validate(sent)
+        if _counts(report) != expected or _id_lengths(report) != {128}:
+            raise RuntimeError(f"a hostile report is not at the limits: {_counts(report)}")
+
+
+def check_sample(root: Path) -> None:
+    """One stored object parsed back through the Report model: what ingest keeps of each report (the
+    entries the aggregation can count, ceip.reports.minimization), every sample."""
+    sample = min((root / "reports").rglob("*.ndjson.gz"))
+    stored = StoredEntries()
+    expected = (stored.problems, stored.features, stored.hardware_features, limits.MAX_SAMPLES)
     for line in report_codec.decode_lines(sample.read_bytes()):
         line.pop(report_codec.RECEIVED_AT)
         report = Report.model_validate(line)
-        performance, usage, configuration = report.performance, report.usage, report.configuration
-        if performance is None or usage is None or configuration is None:
-            raise RuntimeError("a stored hostile report lacks a section")
-        counts = (
-            len(performance.problems),
-            len(usage.features),
-            len(configuration.hardware_features or {}),
-            len(performance.ui_response_ms),
-        )
-        ids = [problem.id for problem in performance.problems] + [feature.id for feature in usage.features]
-        lengths = {len(item) for item in ids}
-        if counts != expected or lengths != {128}:
-            raise RuntimeError(
-                f"a stored hostile report is not at the limits: {counts}, id lengths {lengths}"
-            )
+        if _counts(report) != expected or _id_lengths(report) != {128}:
+            raise RuntimeError(f"a stored hostile report is not minimized: {_counts(report)}")
+
+
+def _counts(report: Report) -> tuple[int, int, int, int]:
+    performance, usage, configuration = report.performance, report.usage, report.configuration
+    if performance is None or usage is None or configuration is None:
+        raise RuntimeError("a hostile report lacks a section")
+    return (
+        len(performance.problems),
+        len(usage.features),
+        len(configuration.hardware_features or {}),
+        len(performance.ui_response_ms),
+    )
+
+
+def _id_lengths(report: Report) -> set[int]:
+    problems = report.performance.problems if report.performance else []
+    features = report.usage.features if report.usage else []
+    return {len(problem.id) for problem in problems} | {len(feature.id) for feature in features}
 
 
 def hostile_day(normal: Path, hostile: Path) -> Path:
@@ -227,6 +248,7 @@ def render(rounds: list[Round], stages: dict[str, aggregate.Run], extra: tuple[i
         "hostile": max(r.hostile.peak_rss_mb for r in rounds),
     }
     rss_ratio = peak["hostile"] / peak["normal"]
+    stored = StoredEntries()
     hostile = rounds[0].hostile.payload
     written = hostile["written"]
     tables_with_rows_and_files = TABLE_COUNT - len(
@@ -298,14 +320,18 @@ def render(rounds: list[Round], stages: dict[str, aggregate.Run], extra: tuple[i
 
 What is measured against what: `ceip.aggregate.service.aggregate_day` on the aggregate benchmark's
 day ({NORMAL[0]:,} reports of {NORMAL[1]:,} machines, the normal day) against the same day plus
-{objects} objects that ingest stored for {REQUESTS} hostile requests ({size / 2**20:,.0f} MiB gzip,
+{objects} objects that ingest stored for {REQUESTS} hostile requests of about 1 MiB each
+({size / 2**20:,.0f} MiB gzip stored,
 {reports:,} reports, the hostile day), each request as large as the body limit allows
 ({limits.MAX_BODY_BYTES:,} bytes): {reports // objects} or so reports of a fresh machine GUID each, with
 {limits.MAX_LIST_ITEMS} problems and {limits.MAX_LIST_ITEMS} features of fresh 128-character ids,
 {limits.MAX_HARDWARE_FEATURES} hardware features of fresh 128-character names, {limits.MAX_SAMPLES}
-samples in each list and a random OS version (benchmarks/workloads/reports.py `max_size_report`; each
-request went through ingest's service, so every report passed the Report model, and one stored
-object is parsed back). Same ports, options and child process as the aggregate benchmark (local
+samples in each list and a random OS version (benchmarks/workloads/reports.py `max_size_report`, each
+report checked at the limits). Each request went through ingest's service, so every report passed the
+Report model, and ingest stored of each what the aggregation can count: the {stored.problems} most hit
+problems, {stored.features} most used features and first {stored.hardware_features} hardware names
+(ceip.reports.minimization; one stored object is parsed back to check). Same ports, options and
+child process as the aggregate benchmark (local
 directory source and store, {hostile["threads"]} DuckDB threads, memory_limit 1024 MB, one fetch
 thread); the hostile day's tree links to the normal day's objects. After one warm-up read of every
 object (page cache), {len(rounds)} rounds each run both days in fresh interpreters, the normal day

@@ -293,3 +293,23 @@ def test_answers_match_the_published_response_models(s3: Any, lambda_context: An
     problem = ProblemDetails.model_validate_json(invalid["body"])
     assert problem.rejected is not None
     assert problem.rejected[0].index == 0
+
+
+def test_entries_past_the_aggregations_bounds_are_not_stored(s3: Any, lambda_context: Any) -> None:
+    # Given a report of 40 problems, 60 features and 20 hardware features, each within the wire limits
+    report = make_report(
+        performance={
+            "problems": [{"id": f"crash.{i:03d}", "kind": "program", "count": 1 + i} for i in range(40)]
+        },
+        usage={"features": [{"id": f"feature.{i:03d}", "count": 1} for i in range(60)]},
+        configuration={"hardware_features": {f"hw.{i:03d}": True for i in range(20)}},
+    )
+    # When it is posted
+    response = invoke(http_event({"reports": [report]}), lambda_context)
+    # Then it is accepted, and stored with what the aggregation can count: the 16 most hit problems,
+    # 48 features (ties by id) and 8 hardware names
+    assert response["statusCode"] == 202
+    ((line,),) = stored_objects(s3).values()
+    assert [p["count"] for p in line["performance"]["problems"]] == list(range(40, 24, -1))
+    assert [f["id"] for f in line["usage"]["features"]] == [f"feature.{i:03d}" for i in range(48)]
+    assert list(line["configuration"]["hardware_features"]) == [f"hw.{i:03d}" for i in range(8)]

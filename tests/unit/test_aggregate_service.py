@@ -22,6 +22,8 @@ from ceip.aggregate.service import AggregationOptions, UnreadableReleaseRecord, 
 from ceip.aggregate.tables import AUDIENCES, TABLES
 from ceip.machines.sketch_key import SketchSalt
 from ceip.machines.suppression import MemorySuppression
+from ceip.reports.minimization import StoredEntries, minimized
+from ceip.reports.model import Report
 from ceip.storage import aggregate_keys, keys, report_codec
 from ceip.storage.aggregate_s3 import MemorySource, MemoryStore
 from tests.support import aggregate_truth as truth
@@ -474,6 +476,51 @@ def hostile_machine_reports(
             report["usage"]["features"] = [{"id": f"fake.f.{number}.{i}", "count": 1000} for i in range(100)]
             stored.append(StoredReport(report, at(DAY, 1 + number % 20, number % 60)))
     return stored
+
+
+def test_reports_stored_whole_and_reports_ingest_minimized_give_the_same_tables() -> None:
+    # Given a day with machines whose reports are past the bounds (problems hit unevenly, features in
+    # ties), stored whole as an ingest before minimization did, and the same reports minimized
+    world = scenario()
+    rng = random.Random(12)
+    population = build_population(DAY, seed=7)
+    whole = []
+    for n in range(6):
+        machine = dataclasses.replace(population.machines[n], machine_id=guid(rng))
+        for number in range(3):
+            report = report_of(machine, at(DAY, 2 + number), rng, latest=True)
+            report["performance"]["problems"] = [
+                {
+                    "id": f"crash.{n}.{i % 30}",
+                    "kind": "device" if i >= 30 else "program",
+                    "count": 1 + (i * 7) % 11,
+                }
+                for i in range(40)
+            ]
+            report["usage"]["features"] = [{"id": f"feature.{i}", "count": 1 + i % 4} for i in range(70)]
+            report["configuration"]["hardware_features"] = {f"hw.{i:02d}": bool(i % 3) for i in range(30)}
+            whole.append(StoredReport(report, at(DAY, 2 + number)))
+    cut = [
+        StoredReport(
+            json.loads(
+                report_codec.canonical_line(minimized(Report.model_validate(s.report), StoredEntries()))
+            ),
+            s.received_at,
+        )
+        for s in whole
+    ]
+    assert cut != whole
+    # When each is aggregated
+    stores = {}
+    for label, extra in (("whole", whole), ("cut", cut)):
+        stores[label] = MemoryStore()
+        run({**world.objects, **objects_of(extra)}, stores[label], world.suppressed)
+    # Then every table of both audiences is the same
+    for audience in AUDIENCES:
+        for table in TABLES:
+            assert read_table(stores["whole"].objects, audience, table, DAY) == read_table(
+                stores["cut"].objects, audience, table, DAY
+            ), f"{audience}/{table}"
 
 
 def test_a_machine_counts_within_its_daily_bounds_however_much_it_sends() -> None:

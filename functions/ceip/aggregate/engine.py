@@ -102,6 +102,13 @@ SKETCH_COLUMNS = (
 )
 """key_version: how the sketch's machine keys were derived (sketches.SKETCH_KEY_VERSION); files of
 version 1 predate the column."""
+_NUMERIC_ARRAYS = {
+    "BIGINT": numpy.int64,
+    "INTEGER": numpy.int32,
+    "SMALLINT": numpy.int16,
+    "DOUBLE": numpy.float64,
+}
+"""NumPy types for the columns _insert may hand DuckDB as typed arrays (when no value is NULL)."""
 _ROWS_VIEW = "python_rows"
 """The name under which _insert shows DuckDB the rows it inserts."""
 MACHINE_TABLE_STAGES: tuple[tuple[str, ...], ...] = (
@@ -238,10 +245,15 @@ class Engine:
         if len(values) != len(names):
             raise ValueError(f"{table} has {len(names)} columns, rows have {len(values)}")
         columns = {}
-        for name, column in zip(names, values, strict=True):
+        for (name, kind, *_), column in zip(description, values, strict=True):
+            numeric = _NUMERIC_ARRAYS.get(str(kind))
+            if numeric is not None and None not in column:
+                # A typed array DuckDB reads as it is, not a Python object per value to convert.
+                columns[str(name)] = numpy.array(column, dtype=numeric)
+                continue
             array = numpy.empty(len(column), dtype=object)
             array[:] = column  # element by element: a bytes or tuple value stays one object
-            columns[name] = array
+            columns[str(name)] = array
         # Registered views belong to the cursor that registers them: side-by-side inserts do not clash.
         con.register(_ROWS_VIEW, columns)
         try:

@@ -95,18 +95,27 @@ def rolling_windows(
 
     Windows ending on the same day are nested, so they share one merge per key: the union walks the
     days newest first and is read off as it passes each window's length. Each day's sketch is
-    deserialized and merged once for all windows instead of once per window."""
+    deserialized and merged once for all windows instead of once per window, and the keys are sorted
+    once for all of them."""
     longest = max(lengths, default=0)
     if min(lengths, default=1) < 1 or longest > len(days):
         raise ValueError("every window needs 1 to len(days) days")
     newest_first = list(reversed(days[len(days) - longest :]))
-    parts: dict[SketchKey, list[tuple[int, DaySketch]]] = {}
+    # Keyed by the tuple of SketchKey's fields (its order): hashed and compared in C, where a dataclass
+    # runs Python for each (a day at the caps has tens of thousands of keys).
+    parts: dict[tuple[str, ...], list[tuple[int, DaySketch]]] = {}
     for age, day in enumerate(newest_first):
         for item in sketches_by_day.get(day, ()):
-            parts.setdefault(item.key, []).append((age, item))
+            order = _ORDER(item.key)
+            found = parts.get(order)
+            if found is None:
+                parts[order] = [(age, item)]
+            else:
+                found.append((age, item))
     ordered = sorted(set(lengths))
-    estimates: dict[int, dict[SketchKey, tuple[int, int]]] = {length: {} for length in ordered}
-    for key, entries in parts.items():
+    estimates: dict[int, list[tuple[SketchKey, int, int]]] = {length: [] for length in ordered}
+    for order in sorted(parts):
+        entries = parts[order]
         union, total, merged = hll_union(LG_K), 0, 0
         estimate, estimated_at = 0, 0
         for length in ordered:
@@ -118,7 +127,7 @@ def rolling_windows(
             if merged > estimated_at:  # a longer window with no further day of this key: same estimate
                 estimate, estimated_at = round(union.get_result().get_estimate()), merged
             if merged:
-                estimates[length][key] = (total, estimate)
+                estimates[length].append((entries[0][1].key, total, estimate))
     windows = {}
     for length in ordered:
         covered = newest_first[:length][::-1]
@@ -129,19 +138,17 @@ def rolling_windows(
 def _window(
     days: Sequence[date],
     sketches_by_day: Mapping[date, Sequence[DaySketch]],
-    estimates: Mapping[SketchKey, tuple[int, int]],
+    estimates: Sequence[tuple[SketchKey, int, int]],
 ) -> Window:
+    """estimates: (key, total, machines) of each key seen in the window, in SketchKey's order."""
     present = tuple(day for day in days if day in sketches_by_day)
     missing = tuple(day for day in days if day not in sketches_by_day)
-    active = {key.product_id: machines for key, (_, machines) in estimates.items() if key.scope == "active"}
+    active = {key.product_id: machines for key, _, machines in estimates if key.scope == "active"}
     rows = []
-    # By a tuple of the fields, the order SketchKey's own comparisons give: a dataclass __lt__ runs in
-    # Python, and a day at the cardinality caps has some 36,000 keys (a fifth of a second per window).
-    for key in sorted(estimates, key=_ORDER):
-        total, machines = estimates[key]
-        denominator = active.get(key.product_id, 0)
+    for key, total, machines in estimates:
         prevalence = None
         if key.scope != "active":
+            denominator = active.get(key.product_id, 0)
             prevalence = min(1.0, machines / denominator) if denominator else None
         rows.append(WindowRow(key, total, machines, prevalence))
     return Window(len(days), days[0], days[-1], present, missing, tuple(rows))

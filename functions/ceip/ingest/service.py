@@ -8,6 +8,7 @@ from typing import Any
 
 from ceip.machines.suppression import SuppressionCheck
 from ceip.reports import limits
+from ceip.reports.minimization import StoredEntries, minimized
 from ceip.reports.validation import RejectedReport, validate_reports
 from ceip.storage import keys, report_codec
 from ceip.storage.s3 import ObjectWriter
@@ -47,9 +48,15 @@ def batch_items(payload: Any) -> list[Any]:
 
 
 def ingest(
-    payload: Any, *, received_at: datetime, writer: ObjectWriter, suppression: SuppressionCheck
+    payload: Any,
+    *,
+    received_at: datetime,
+    writer: ObjectWriter,
+    suppression: SuppressionCheck,
+    stored: StoredEntries = StoredEntries(),  # noqa: B008 - frozen, so one shared default is safe
 ) -> IngestResult:
-    """Validate a batch and store its valid reports as one object, keyed by their content.
+    """Validate a batch and store its valid reports as one object, keyed by their content. Each report
+    keeps only the entries the aggregation can count (ceip.reports.minimization).
 
     Reports of machines on the suppression list are dropped before anything is written; the client
     gets its normal answer (it may have sent them before its user opted out).
@@ -64,7 +71,7 @@ def ingest(
     dropped = len(validation.accepted) - len(kept)
     if not kept:
         return IngestResult(len(validation.accepted), validation.rejected, dropped, None)
-    lines = [report_codec.canonical_line(report) for report in kept]
+    lines = [report_codec.canonical_line(minimized(report, stored)) for report in kept]
     key = keys.report_object_key(received_at, report_codec.content_digest(lines))
     writer.put(key, report_codec.encode_lines(lines, received_at), content_type=STORED_CONTENT_TYPE)
     return IngestResult(len(validation.accepted), validation.rejected, dropped, key)
@@ -76,6 +83,13 @@ class Ingest:
 
     writer: ObjectWriter
     suppression: SuppressionCheck
+    stored: StoredEntries = StoredEntries()  # noqa: RUF009 - frozen, so one shared default is safe
 
     def __call__(self, payload: Any, *, received_at: datetime) -> IngestResult:
-        return ingest(payload, received_at=received_at, writer=self.writer, suppression=self.suppression)
+        return ingest(
+            payload,
+            received_at=received_at,
+            writer=self.writer,
+            suppression=self.suppression,
+            stored=self.stored,
+        )

@@ -10,6 +10,7 @@ from ceip.ingest.service import Ingest
 from ceip.ingest.settings import IngestSettings
 from ceip.machines.keyer import machine_keyer
 from ceip.machines.suppression import SuppressionLookup
+from ceip.reports.minimization import StoredEntries
 from ceip.storage.s3 import S3ObjectWriter
 
 
@@ -18,5 +19,10 @@ def build_ingest(settings: IngestSettings) -> Ingest:
         writer=S3ObjectWriter(settings.reports_bucket),
         suppression=SuppressionLookup(
             settings.suppression_table, machine_keyer(settings.machine_key_secret_id)
+        ),
+        stored=StoredEntries(
+            problems=settings.bound_problems,
+            features=settings.bound_features,
+            hardware_features=settings.bound_hardware_features,
         ),
     )

@@ -11,8 +11,8 @@
 -- folded_ids: how many of the day's ids the row stands for (1, or those folded into '(other)').
 -- Only machines over the bound are ranked, and only folded rows are grouped again (problem_totals.sql).
 WITH entries AS (
-    -- A report's entries past the machine's bound are cut first, the most used kept (ties by id,
-    -- descending), as in problem_totals.sql.
+    -- A report's entries past the machine's bound are cut first, the most used kept (ties by id), as
+    -- in problem_totals.sql.
     SELECT
         product_id,
         machine_id,
@@ -20,11 +20,11 @@ WITH entries AS (
             CASE
                 WHEN len(usage.features) > ${max_features} THEN list_transform(
                     list_slice(
-                        list_sort(list_transform(usage.features, lambda e: {'count': e.count, 'id': e.id}), 'DESC'),
+                        list_sort(list_transform(usage.features, lambda e: {'count': -e.count, 'id': e.id})),
                         1,
                         ${max_features}
                     ),
-                    lambda e: {'id': e.id, 'count': e.count}
+                    lambda e: {'id': e.id, 'count': -e.count}
                 )
                 ELSE usage.features
             END

@@ -14,8 +14,9 @@
 -- Only machines over the bound are ranked, and only folded rows are grouped again: a normal day pays
 -- one grouping of the entries and one of the machines' rows, as before the bounds.
 WITH entries AS (
-    -- A report's entries past the machine's bound are cut first, the most hit kept (ties by id and kind,
-    -- descending): a report of 256 made-up ids costs what one of ${max_problems} does.
+    -- A report's entries past the machine's bound are cut first, the most hit kept (ties by id and
+    -- kind): a report of 256 made-up ids costs what one of ${max_problems} does. Ingest stores no more
+    -- (ceip.reports.minimization); this cut is for objects stored before it did.
     SELECT
         product_id,
         machine_id,
@@ -25,14 +26,13 @@ WITH entries AS (
                     list_slice(
                         list_sort(
                             list_transform(
-                                performance.problems, lambda e: {'count': e.count, 'id': e.id, 'kind': e.kind}
-                            ),
-                            'DESC'
+                                performance.problems, lambda e: {'count': -e.count, 'id': e.id, 'kind': e.kind}
+                            )
                         ),
                         1,
                         ${max_problems}
                     ),
-                    lambda e: {'id': e.id, 'kind': e.kind, 'count': e.count}
+                    lambda e: {'id': e.id, 'kind': e.kind, 'count': -e.count}
                 )
                 ELSE performance.problems
             END
