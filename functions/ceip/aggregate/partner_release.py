@@ -160,6 +160,16 @@ def fewest_machines_drawn(plan: ReleasePlan) -> int:
     )
 
 
+def prepare(plan: ReleasePlan) -> None:
+    """Load OpenDP and find every statistic's threshold and measurement ahead of the release (all
+    cached): the service runs this while the day loads."""
+    for planned in plan.planned:
+        if planned.statistic.selection is Selection.THRESHOLD:
+            _threshold_measurement(planned.sigma, selection_threshold(planned))
+        else:
+            _gaussian_measurement(planned.sigma)
+
+
 def effective_threshold(planned: Planned, floor: int) -> int:
     """The noisy count a key of a selection statistic must reach to be published."""
     return max(selection_threshold(planned) + PRESELECTION_SHIFT, floor)

@@ -5,7 +5,8 @@ and hands these methods the ones that overlap. The measurements behind each choi
 docs/adr/0001-aggregation-schedule.md.
 
     ahead   DuckDB starts on a thread of its own while the objects are listed and the first chunk
-            fetched; the earlier days' sketches come down on the history thread while the day loads.
+            fetched; the earlier days' sketches come down, and OpenDP loads, on the history thread
+            while the day loads.
     beside  performance, and the sketches, windows and rolling tables, each on a thread of its own
             while the calling thread builds the small daily tables; each publishes what it built.
     behind  DuckDB closes on the history thread while the day's files go up.
@@ -58,10 +59,10 @@ class DaySchedule:
     ) -> None:
         self._history.shutdown(wait=True)
 
-    def fetched_while_loading(self, fetch: Callable[[], T]) -> Future[T]:
-        """fetch started on the history thread now: the earlier days' sketches (a listing and up to 27
-        GETs) come down while the day loads."""
-        return self._history.submit(fetch)
+    def while_loading(self, work: Callable[[], T]) -> Future[T]:
+        """work started on the history thread now, to run while the day loads: the earlier days'
+        sketches (a listing and up to 27 GETs) come down, OpenDP loads and the thresholds are found."""
+        return self._history.submit(work)
 
     @contextlib.contextmanager
     def engine_starting(self, start: Callable[[], E]) -> Iterator[Callable[[], E]]:

@@ -116,9 +116,12 @@ def aggregate_day(
     The steps, in order; DaySchedule runs the ones that overlap (docs/adr/0001)."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     with _collector_paused(), _Workspace.temporary(options.work_dir) as work, DaySchedule() as schedule:
-        earlier_files = schedule.fetched_while_loading(
+        earlier_files = schedule.while_loading(
             functools.partial(_fetch_earlier_sketches, day, store, work.earlier)
         )
+        plan = partner_budget.plan(options.bounds, options.privacy)
+        # OpenDP loaded and the thresholds found (a fifth of a second) while the day loads, not after.
+        release_prepared = schedule.while_loading(functools.partial(partner_release.prepare, plan))
         limits = EngineLimits(options.memory_limit_mb, options.threads, work.engine)
         with schedule.engine_starting(functools.partial(_started_engine, limits)) as started_engine:
             listed = _list_inputs(day, source, options.lookback_hours)
@@ -146,12 +149,14 @@ def aggregate_day(
                 rolling=functools.partial(_build_and_publish_rolling, day, engine, earlier, work, options),
             )
             active = engine.active_products()
+            release_prepared.result()
             release = _partner_release(
                 day,
                 engine,
                 store,
                 windows,
                 work.out,
+                plan=plan,
                 options=options,
                 now=now,
                 new_release=new_partner_release,
@@ -473,6 +478,7 @@ def _partner_release(
     windows: list[Window],
     out: Path,
     *,
+    plan: partner_budget.ReleasePlan,
     options: AggregationOptions,
     now: datetime,
     new_release: bool,
@@ -489,7 +495,6 @@ def _partner_release(
         }
         if set(previous.files) <= present:
             return _PartnerOutcome([], previous, republished=True, rows=dict(previous.rows))
-    plan = partner_budget.plan(options.bounds, options.privacy)
     inputs = engine.release_inputs(windows, min_machines=partner_release.fewest_machines_drawn(plan))
     tables = partner_release.release(inputs, plan, noise or OpenDPNoise())
     published = engine.publish_partner(tables, out, options.rows_per_file)

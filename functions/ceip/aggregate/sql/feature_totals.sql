@@ -54,7 +54,9 @@ per_machine AS (
     QUALIFY row_number() OVER (PARTITION BY machine_id ORDER BY total DESC, product_id, feature_id)
         <= ${max_features}
 ),
-keyed AS (
+-- Not materialized: the folded branch reads it again, and on a day without folded ids that read ends
+-- at once (a semi join on an empty set), where materializing it copied every machine's row.
+keyed AS NOT MATERIALIZED (
     SELECT m.*, keys.machine_key
     FROM per_machine AS m
     JOIN machine_sketch_keys AS keys USING (machine_id)

@@ -63,7 +63,9 @@ per_machine AS (
         PARTITION BY machine_id ORDER BY total DESC, product_id, problem_id, kind
     ) <= ${max_problems}
 ),
-keyed AS (
+-- Not materialized: the folded branch reads it again, and on a day without folded ids that read ends
+-- at once (a semi join on an empty set), where materializing it copied every machine's row.
+keyed AS NOT MATERIALIZED (
     SELECT m.*, keys.machine_key
     FROM per_machine AS m
     JOIN machine_sketch_keys AS keys USING (machine_id)
