@@ -70,7 +70,7 @@ def test_the_earlier_sketches_come_down_on_the_history_thread_while_the_day_load
 
     # When it is started ahead and the caller loads meanwhile
     with DaySchedule() as run:
-        fetched = run.while_loading(fetch)
+        fetched = run.started_ahead(fetch)
         loading.set()
         fetched_on = fetched.result()
 

@@ -5,8 +5,8 @@ and hands these methods the ones that overlap. The measurements behind each choi
 docs/adr/0001-aggregation-schedule.md.
 
     ahead   DuckDB starts on a thread of its own while the objects are listed and the first chunk
-            fetched; the earlier days' sketches come down, and OpenDP loads, on the history thread
-            while the day loads.
+            fetched; the earlier days' sketches come down on the history thread while the day loads,
+            and OpenDP loads there while the machine tables are built.
     beside  performance, and the sketches, windows and rolling tables, each on a thread of its own
             while the calling thread builds the small daily tables; each publishes what it built.
     behind  DuckDB closes on the history thread while the day's files go up.
@@ -59,9 +59,11 @@ class DaySchedule:
     ) -> None:
         self._history.shutdown(wait=True)
 
-    def while_loading(self, work: Callable[[], T]) -> Future[T]:
-        """work started on the history thread now, to run while the day loads: the earlier days'
-        sketches (a listing and up to 27 GETs) come down, OpenDP loads and the thresholds are found."""
+    def started_ahead(self, work: Callable[[], T]) -> Future[T]:
+        """work started on the history thread now, for a later step: the earlier days' sketches (a
+        listing and up to 27 GETs) come down while the day loads; OpenDP loads and the thresholds are
+        found while DuckDB builds the machine tables (during the load it would hold the GIL the fetch
+        threads need: the 250k day's fetch took 0.25 s instead of 0.1 s)."""
         return self._history.submit(work)
 
     @contextlib.contextmanager

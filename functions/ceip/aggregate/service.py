@@ -116,12 +116,9 @@ def aggregate_day(
     The steps, in order; DaySchedule runs the ones that overlap (docs/adr/0001)."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     with _collector_paused(), _Workspace.temporary(options.work_dir) as work, DaySchedule() as schedule:
-        earlier_files = schedule.while_loading(
+        earlier_files = schedule.started_ahead(
             functools.partial(_fetch_earlier_sketches, day, store, work.earlier)
         )
-        plan = partner_budget.plan(options.bounds, options.privacy)
-        # OpenDP loaded and the thresholds found (a fifth of a second) while the day loads, not after.
-        release_prepared = schedule.while_loading(functools.partial(partner_release.prepare, plan))
         limits = EngineLimits(options.memory_limit_mb, options.threads, work.engine)
         with schedule.engine_starting(functools.partial(_started_engine, limits)) as started_engine:
             listed = _list_inputs(day, source, options.lookback_hours)
@@ -139,6 +136,9 @@ def aggregate_day(
             )
             dictionaries = _read_dictionaries(store)
             engine.declare(dictionary.declared_rows(dictionaries.valid))
+            plan = partner_budget.plan(options.bounds, options.privacy)
+            # OpenDP loaded and the thresholds found (a tenth of a second) beside the SQL, not after it.
+            release_prepared = schedule.started_ahead(functools.partial(partner_release.prepare, plan))
             kept = _drop_unusable_and_suppressed(engine, suppression, options)
             _build_machine_tables(engine, sketch_salt, options)
             folded = engine.folded_ids(options.caps)
