@@ -246,15 +246,10 @@ def test_partner_tables_are_derived_from_counts_alone_and_leave_out_what_identif
     usage = read_table(objects, "partner", "usage", DAY)
     assert usage
     assert all("median" not in row for row in usage)
-    # and performance has p50 and p90 read off the histogram of machines' medians, no p99
-    performance = read_table(objects, "partner", "performance", DAY)
-    internal_performance = keyed(read_table(objects, "internal", "performance", DAY), "product_id", "metric")
-    for row in performance:
-        assert "p99" not in row
-        exact = internal_performance[(row["product_id"], row["metric"])]
-        assert row["machines"] == exact["machines"]
-        # within the histogram's resolution (a bin is a factor 10^(1/3) wide)
-        assert exact["p50"] / 2.16 <= row["p50"] <= exact["p50"] * 2.16
+    # and performance is left out: no bin of a 60-machine product reaches four standard deviations of
+    # its noise, so its percentiles would be noise (the release cleans the histogram; unit tests in
+    # test_partner_release check the percentiles of larger products)
+    assert read_table(objects, "partner", "performance", DAY) == []
     # and the rolling tables carry machines, never exact hits or uses
     for table in ("problems_rolling", "features_rolling", "active_rolling"):
         for row in read_table(objects, "partner", table, DAY):

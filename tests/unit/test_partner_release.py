@@ -13,6 +13,7 @@ from ceip.aggregate.bounds import OTHER, ContributionBounds
 from ceip.aggregate.engine import USAGE_BUCKETS
 from ceip.aggregate.partner_budget import PartnerPrivacy, Planned, Selection, plan
 from ceip.aggregate.partner_release import (
+    HISTOGRAM_NOISE_SIGMAS,
     PERFORMANCE_BINS,
     PRESELECTION_SHIFT,
     OpenDPNoise,
@@ -211,3 +212,37 @@ def test_the_fewest_machines_drawn_is_one_past_the_smallest_shift() -> None:
         selection_threshold(p) for p in high.planned if p.statistic.selection is Selection.THRESHOLD
     )
     assert fewest_machines_drawn(high) == 10**6 - highest + 1
+
+
+def performance_inputs(bins: dict[int, int]) -> ReleaseInputs:
+    return inputs(performance_bins=[("contoso.editor", "ui_response_ms", b, m) for b, m in bins.items()])
+
+
+def test_percentiles_read_a_histogram_cleaned_of_bins_below_four_sigma() -> None:
+    # Given 5,000 machines whose medians fall in bins 7 and 8, and 60 stragglers in bin 25 (10^8 ms)
+    planned = PLAN.get("performance.machines")
+    assert HISTOGRAM_NOISE_SIGMAS * planned.sigma > 60
+    tables = release(performance_inputs({7: 3000, 8: 2000, 25: 60}), PLAN, ExactNoise())
+    # Then the stragglers' bin reads as noise: machines and percentiles describe the other 5,000
+    ((product, metric, machines, p50, p90),) = tables.rows["performance"]
+    assert (product, metric, machines) == ("contoso.editor", "ui_response_ms", 5000)
+    assert performance_bin_edges(7)[0] <= p50 < performance_bin_edges(8)[1]
+    assert performance_bin_edges(8)[0] <= p90 < performance_bin_edges(8)[1]
+
+
+def test_noisy_percentiles_of_a_product_of_2000_machines_stay_within_the_histograms_resolution() -> None:
+    # Given 2,000 machines over five bins, released 200 times with OpenDP's noise
+    bins = {5: 200, 6: 500, 7: 700, 8: 400, 9: 200}
+    draws = [release(performance_inputs(bins), PLAN, OpenDPNoise()).rows["performance"] for _ in range(200)]
+    rows = [row for rows in draws for row in rows if row[1] == "ui_response_ms"]
+    assert len(rows) == 200
+    # and the two metrics no machine reported almost never show a percentile made of noise alone
+    assert sum(1 for rows in draws for row in rows if row[1] != "ui_response_ms") <= 3
+    # Then p50 lies in bin 7 and p90 in bin 8 or 9 nearly always (the noise of 24 empty bins, clamped,
+    # once put p90 orders of magnitude too high), and the machines are close to the truth (a bin of 200
+    # machines is cleaned away now and then: 200 is 2.1 sigma above the cutoff)
+    p50_in_bin = sum(performance_bin_edges(6)[0] <= r[3] < performance_bin_edges(8)[1] for r in rows)
+    p90_in_bin = sum(performance_bin_edges(8)[0] <= r[4] < performance_bin_edges(9)[1] for r in rows)
+    assert p50_in_bin >= 190 and p90_in_bin >= 190
+    assert stats.median(abs(r[2] - 2000) for r in rows) < 100
+    assert all(abs(r[2] - 2000) < 500 for r in rows)
