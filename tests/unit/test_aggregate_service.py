@@ -455,6 +455,11 @@ def test_latest_configuration_compares_instants_not_the_clock_text_of_each_offse
 
 
 # -------------------------------------------------------------------------------- bounds and caps
+def stranger(population: Any, number: int, rng: random.Random) -> Any:
+    """A machine shaped like the population's machine `number`, under a GUID the day does not have."""
+    return dataclasses.replace(population.machines[number], machine_id=guid(rng))
+
+
 def hostile_machine_reports(
     rng: random.Random, machine: Any, products: int, reports: int
 ) -> list[StoredReport]:
@@ -481,7 +486,7 @@ def test_reports_stored_whole_and_reports_ingest_minimized_give_the_same_tables(
     population = build_population(DAY, seed=7)
     whole = []
     for n in range(6):
-        machine = dataclasses.replace(population.machines[n], machine_id=guid(rng))
+        machine = stranger(population, n, rng)
         for number in range(3):
             report = report_of(machine, at(DAY, 2 + number), rng, latest=True)
             report["performance"]["problems"] = [
@@ -524,8 +529,8 @@ def test_a_machine_counts_within_its_daily_bounds_however_much_it_sends() -> Non
     world = scenario()
     rng = random.Random(5)
     population = build_population(DAY, seed=7)
-    stranger = dataclasses.replace(population.machines[30], machine_id=guid(rng))  # not in the day otherwise
-    hostile = hostile_machine_reports(rng, stranger, products=5, reports=30)
+    machine = stranger(population, 30, rng)
+    hostile = hostile_machine_reports(rng, machine, products=5, reports=30)
     store = MemoryStore()
     result = run({**world.objects, **objects_of(hostile)}, store, world.suppressed)
     bounds = ContributionBounds()
@@ -558,10 +563,10 @@ def test_a_machine_naming_few_ids_in_many_reports_keeps_them_all_clipped() -> No
     # entries than its bounds on distinct problems (16) and features (32), but only 3 of each
     world = scenario()
     rng = random.Random(11)
-    stranger = dataclasses.replace(build_population(DAY, seed=7).machines[30], machine_id=guid(rng))
+    machine = stranger(build_population(DAY, seed=7), 30, rng)
     stored = []
     for number in range(20):
-        report = report_of(stranger, at(DAY, 1 + number, 5), rng, latest=True)
+        report = report_of(machine, at(DAY, 1 + number, 5), rng, latest=True)
         report["performance"]["problems"] = [
             {"id": f"few.{i}", "kind": "program", "count": 1} for i in range(3)
         ]
@@ -593,8 +598,8 @@ def test_a_machine_counts_only_its_first_hardware_features_by_name() -> None:
     # Given one machine whose configuration states 20 hardware features no one else has
     world = scenario()
     rng = random.Random(13)
-    stranger = dataclasses.replace(build_population(DAY, seed=7).machines[30], machine_id=guid(rng))
-    report = report_of(stranger, at(DAY, 9), rng, latest=True)
+    machine = stranger(build_population(DAY, seed=7), 30, rng)
+    report = report_of(machine, at(DAY, 9), rng, latest=True)
     names = [f"hw.{name}" for name in rng.sample(range(1000, 9999), 20)]
     report["configuration"] = {"hardware_features": {name: i % 2 == 0 for i, name in enumerate(names)}}
     store = MemoryStore()
@@ -693,7 +698,7 @@ def test_products_beyond_the_days_cap_are_dropped_unless_a_dictionary_declares_t
     population = build_population(DAY, seed=7)
     made_up = []
     for number in range(4):
-        machine = dataclasses.replace(population.machines[number], machine_id=guid(rng))
+        machine = stranger(population, number, rng)
         report = report_of(machine, at(DAY, 9), rng, latest=True)
         report["product"] = {"id": f"made.up{number}", "version": "1.0"}
         made_up.append(StoredReport(report, at(DAY, 9)))
