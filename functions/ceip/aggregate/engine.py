@@ -537,17 +537,22 @@ class Engine:
         out: the release never draws them (partner_release.fewest_machines_drawn), and a day of made-up
         ids has tens of thousands."""
 
-        def rows(sql: str) -> list[tuple[Any, ...]]:
-            return self._con.execute(sql, [min_machines] if "?" in sql else None).fetchall()
+        def rows(sql: str, parameters: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+            return self._con.execute(sql, parameters).fetchall()
 
         text = "CAST(product_id AS VARCHAR)"
         bins = query("performance_bins", bins_per_decade=PERFORMANCE_BINS_PER_DECADE)
         drawable = "WHERE machines >= ?"
+        at_least = [min_machines]
         return ReleaseInputs(
             active=rows(f"SELECT {text}, machines, reports FROM active"),
-            problems=rows(f"SELECT {text}, problem_id, kind, machines, hits FROM problems {drawable}"),
-            features=rows(f"SELECT {text}, feature_id, machines, uses FROM features {drawable}"),
-            configuration=rows(f"SELECT {text}, dimension, value, machines FROM configuration {drawable}"),
+            problems=rows(
+                f"SELECT {text}, problem_id, kind, machines, hits FROM problems {drawable}", at_least
+            ),
+            features=rows(f"SELECT {text}, feature_id, machines, uses FROM features {drawable}", at_least),
+            configuration=rows(
+                f"SELECT {text}, dimension, value, machines FROM configuration {drawable}", at_least
+            ),
             usage=rows(f"SELECT {text}, metric, bucket, bucket_min, bucket_max, machines FROM usage"),
             performance_bins=rows(f"SELECT {text}, metric, bin, machines FROM ({bins})"),
             windows=[

@@ -159,7 +159,7 @@ def fewest_machines_drawn(plan: ReleasePlan) -> int:
     with fewer is left out before it, OpenDPNoise.threshold): the release's inputs need no key below."""
     floor = plan.privacy.min_machines
     return 1 + min(
-        effective_threshold(planned, floor) - selection_threshold(planned)
+        _preselection_shift(planned, floor)
         for planned in plan.planned
         if planned.statistic.selection is Selection.THRESHOLD
     )
@@ -167,7 +167,7 @@ def fewest_machines_drawn(plan: ReleasePlan) -> int:
 
 def prepare(plan: ReleasePlan) -> None:
     """Load OpenDP and find every statistic's threshold and measurement ahead of the release (all
-    cached): the service runs this while the day loads."""
+    cached): the service runs this beside the machine tables' SQL."""
     for planned in plan.planned:
         if planned.statistic.selection is Selection.THRESHOLD:
             _threshold_measurement(planned.sigma, selection_threshold(planned))
@@ -178,6 +178,12 @@ def prepare(plan: ReleasePlan) -> None:
 def effective_threshold(planned: Planned, floor: int) -> int:
     """The noisy count a key of a selection statistic must reach to be published."""
     return max(selection_threshold(planned) + PRESELECTION_SHIFT, floor)
+
+
+def _preselection_shift(planned: Planned, floor: int) -> int:
+    """By how much the counts are shifted down before OpenDP's threshold: what the effective threshold
+    adds to the plan's (at least PRESELECTION_SHIFT)."""
+    return effective_threshold(planned, floor) - selection_threshold(planned)
 
 
 def _noisy_given(noise: Noise, planned: Planned, values: Sequence[int]) -> list[int]:
@@ -454,12 +460,11 @@ class OpenDPNoise:
         changes no key by more, and no more keys, than the machine that changed the counts did, so
         OpenDP's privacy map still holds; a key is published when count + noise >= the effective
         threshold, as without the shift (docs/adr/0014)."""
-        dp_threshold = selection_threshold(planned)
-        shift = effective_threshold(planned, floor) - dp_threshold
+        shift = _preselection_shift(planned, floor)
         shifted = {key: count - shift for key, count in counts.items() if count > shift}
         if not shifted:
             return {}
-        measurement = _threshold_measurement(planned.sigma, dp_threshold)
+        measurement = _threshold_measurement(planned.sigma, selection_threshold(planned))
         return {str(key): int(value) + shift for key, value in measurement(shifted).items()}
 
     def gaussian(self, values: Sequence[int], planned: Planned) -> list[int]:
