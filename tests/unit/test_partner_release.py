@@ -239,10 +239,14 @@ def test_noisy_percentiles_of_a_product_of_2000_machines_stay_within_the_histogr
     # and the two metrics no machine reported almost never show a percentile made of noise alone
     assert sum(1 for rows in draws for row in rows if row[1] != "ui_response_ms") <= 3
     # Then p50 lies in bin 7 and p90 in bin 8 or 9 nearly always (the noise of 24 empty bins, clamped,
-    # once put p90 orders of magnitude too high), and the machines are close to the truth (a bin of 200
-    # machines is cleaned away now and then: 200 is 2.1 sigma above the cutoff)
+    # once put p90 orders of magnitude too high), and the machines are close to the truth. A bin of 200
+    # machines is cleaned away now and then (200 is 2.1 sigma above the cutoff: once in 55 per bin), both
+    # 200s about once in 3,000 draws (1,600 left, then the noise of three bins: once, in CI, 500 short)
     p50_in_bin = sum(performance_bin_edges(6)[0] <= r[3] < performance_bin_edges(8)[1] for r in rows)
     p90_in_bin = sum(performance_bin_edges(8)[0] <= r[4] < performance_bin_edges(9)[1] for r in rows)
     assert p50_in_bin >= 190 and p90_in_bin >= 190
     assert stats.median(abs(r[2] - 2000) for r in rows) < 100
-    assert all(abs(r[2] - 2000) < 500 for r in rows)
+    # Rows 350 or more short need both 200s cleaned away, or one and 2.3 sigma of noise: about 7 in 10,000
+    # draws, so 5 of 200 happen about once in two million runs; a bin of 400 is never cleaned away
+    assert sum(abs(r[2] - 2000) >= 350 for r in rows) <= 4
+    assert all(abs(r[2] - 2000) < 700 for r in rows)
