@@ -40,6 +40,11 @@ PERFORMANCE_TYPE = (
     "STRUCT(ui_response_ms INTEGER[], problems STRUCT(id VARCHAR, kind VARCHAR, count INTEGER)[], "
     "network_kbps STRUCT(send INTEGER[], receive INTEGER[]))"
 )
+# Typed while parsing but for the hardware map, which stays JSON text (sql/machine_hardware.sql reads it).
+CONFIGURATION_TYPE = (
+    "STRUCT(processor_count BIGINT, network_connection_count BIGINT, "
+    "os STRUCT(family VARCHAR, version VARCHAR), hardware_features JSON)"
+)
 USAGE_TYPE = (
     "STRUCT(features STRUCT(id VARCHAR, count INTEGER)[], "
     "help_center_opens INTEGER, desktop_folder_count INTEGER)"
@@ -51,8 +56,7 @@ READ_COLUMNS: dict[str, str] = {
     "product": "STRUCT(id VARCHAR)",
     "created_at": "TIMESTAMPTZ",
     "received_at": "TIMESTAMPTZ",
-    # JSON text: only each machine's latest is parsed (sql/machine_configurations.sql; docs/adr/0004).
-    "configuration": "JSON",
+    "configuration": CONFIGURATION_TYPE,
     "performance": PERFORMANCE_TYPE,
     "usage": USAGE_TYPE,
 }
@@ -267,7 +271,8 @@ class Engine:
         """(Re)create the empty `reports` and `previous_report_ids` tables that the loads append to."""
         self._con.execute(
             "CREATE OR REPLACE TABLE reports (report_id UUID, product_id VARCHAR, machine_id UUID, "
-            "created_at TIMESTAMPTZ, received_at TIMESTAMPTZ, configuration JSON, "
+            "created_at TIMESTAMPTZ, received_at TIMESTAMPTZ, "
+            f"configuration {CONFIGURATION_TYPE}, "
             f"performance {PERFORMANCE_TYPE}, usage {USAGE_TYPE})"
         )
         self._con.execute("CREATE OR REPLACE TABLE previous_report_ids (report_id UUID)")
