@@ -5,6 +5,7 @@ send nothing."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -15,6 +16,7 @@ from ceip.privacy.ticket_table import DynamoTicketStore
 from ceip.privacy.tickets import Status
 from tests.conftest import INBOX_BUCKET, TICKETS_TABLE, create_api_resources
 from tests.functional.test_privacy_cli import receive
+from tests.support.identities import act_as, principal_of
 from tests.support.privacy import PrivacyAws, mail
 
 GUID = "0f6e2d4c-1b3a-4c5d-8e7f-9a0b1c2d3e4f"
@@ -22,7 +24,7 @@ EXPORTS_BUCKET = "ceip-test-exports"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["privacy", *args, "--actor", "ana"])  # the global option after the subcommand
+    code = main(["privacy", *args])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -37,6 +39,7 @@ def question(privacy_aws: PrivacyAws, capsys: Any, monkeypatch: pytest.MonkeyPat
     create_api_resources()
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=EXPORTS_BUCKET)
     monkeypatch.setenv("EXPORTS_BUCKET", EXPORTS_BUCKET)
+    act_as(monkeypatch, "ana")
     ref = receive(privacy_aws, mail(subject="My data", body="Please delete everything about my computer."))
     capsys.readouterr()
     return ref
@@ -76,7 +79,7 @@ def test_attach_refuses_what_is_not_a_guid_and_detach_removes(question: str, cap
 
 
 def test_dry_runs_print_the_message_and_send_and_record_nothing(
-    question: str, privacy_aws: PrivacyAws, capsys: Any
+    question: str, privacy_aws: PrivacyAws, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given an approved export and the history as it stands
     run(capsys, "attach", question, GUID)
@@ -89,6 +92,7 @@ def test_dry_runs_print_the_message_and_send_and_record_nothing(
     assert code == 0 and "nothing sent" in err
     code, extension, _ = run(capsys, "extend", question, "--reason", "Archives take time.", "--dry-run")
     assert code == 0
+    act_as(monkeypatch, "ben")  # an export is sent by someone other than its approver
     code, export, _ = run(capsys, "export", question, "--dry-run")
     assert code == 0
     # Then each is the message as it would go out: headers and text
@@ -175,19 +179,135 @@ def test_new_letter_dry_run_previews_its_acknowledgement_and_records_no_ticket(
     assert not [o["Key"] for o in inbox.get("Contents", []) if "postal-" in o["Key"]]
 
 
+def exported_documents() -> list[dict[str, Any]]:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=EXPORTS_BUCKET).get("Contents", [])]
+    return [json.loads(s3.get_object(Bucket=EXPORTS_BUCKET, Key=k)["Body"].read()) for k in keys]
+
+
 def test_approving_an_export_again_writes_one_entry_until_the_export_is_sent(
-    question: str, capsys: Any
+    question: str, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a ticket with a machine
     run(capsys, "attach", question, GUID)
     # When the same person approves its export twice
     first = run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")
     second = run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")
-    # Then both succeed and the history holds one approval
+    # Then both succeed and the history holds one approval, by ana's verified principal
     assert first[0] == second[0] == 0
     assert actions(question).count("export_approved") == 1
-    # And once the export is sent, a new approval is needed and recorded again
+    approval = DynamoTicketStore(TICKETS_TABLE).get(question).approvals[-1]  # type: ignore[union-attr]
+    assert (approval.approver, approval.guids) == (principal_of("ana"), (GUID,))
+    # And once another person sent the export, a new approval is needed and recorded again
+    act_as(monkeypatch, "ben")
     assert run(capsys, "export", question)[0] == 0
-    assert run(capsys, "export", question)[0] == 1
+    code, _, err = run(capsys, "export", question)
+    assert code == 1 and "no approval on record" in err
+    act_as(monkeypatch, "ana")
     run(capsys, "approve-export", question, "--why", "asked again")
     assert actions(question).count("export_approved") == 2
+
+
+def test_an_approver_cannot_send_their_own_approval(question: str, capsys: Any) -> None:
+    # Given ana approved the export of the ticket's machine
+    run(capsys, "attach", question, GUID)
+    assert run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")[0] == 0
+    # When ana sends it herself
+    code, out, err = run(capsys, "export", question)
+    # Then it is refused, nothing is written and the history has no export
+    assert (code, out) == (1, "")
+    assert "another person must send it (two-person rule)" in err
+    assert exported_documents() == []
+    assert "export_sent" not in actions(question)
+
+
+def test_a_guid_added_after_the_approval_is_never_exported(
+    question: str, privacy_aws: PrivacyAws, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given ana approved GUID A, and the requester then replied with someone else's GUID B
+    other = "5c1d9e7a-3b2f-4a6c-9d8e-7f6a5b4c3d2e"
+    run(capsys, "attach", question, GUID)
+    run(capsys, "approve-export", question, "--why", "GUID A shown on a screenshot")
+    run(capsys, "attach", question, other)
+    # When ben sends the export
+    act_as(monkeypatch, "ben")
+    code, out, _ = run(capsys, "export", question)
+    # Then one document holds A only, the mail names A only, and B is reported as not covered
+    assert code == 0 and "1 GUID(s) on the ticket not covered by the approval" in out
+    (document,) = exported_documents()
+    assert [m["machine_id"] for m in document["machines"]] == [GUID]
+    answer = privacy_aws.sent()[-1].text
+    assert GUID in answer and other not in answer
+    # And the history names both people and never a GUID
+    history = DynamoTicketStore(TICKETS_TABLE).history(question)
+    sent = next(h for h in history if h.action == "export_sent")
+    assert (sent.actor, sent.details["approved_by"], sent.details["not_covered"]) == (
+        principal_of("ben"),
+        principal_of("ana"),
+        1,
+    )
+    assert GUID not in json.dumps([h.model_dump(mode="json") for h in history])
+
+
+def test_an_approval_goes_stale_and_follows_its_requester(
+    question: str, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an approval, and approvals that may be at most one hour old
+    run(capsys, "attach", question, GUID)
+    run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")
+    act_as(monkeypatch, "ben")
+    monkeypatch.setenv("EXPORT_APPROVAL_MAX_AGE_HOURS", "1")
+    store = DynamoTicketStore(TICKETS_TABLE)
+    ticket = store.get(question)
+    assert ticket is not None
+    old = ticket.approvals[0].model_copy(
+        update={"approved_at": ticket.approvals[0].approved_at - timedelta(hours=2)}
+    )
+    store.save(ticket.model_copy(update={"approvals": (old,)}), [])
+    # When ben sends it, it is refused as too old
+    code, _, err = run(capsys, "export", question)
+    assert code == 1 and "older than 1 hours" in err
+    # And an approval for a requester the ticket no longer has is refused too
+    monkeypatch.delenv("EXPORT_APPROVAL_MAX_AGE_HOURS")
+    ticket = store.get(question)
+    assert ticket is not None
+    moved = ticket.model_copy(
+        update={
+            "approvals": (old.model_copy(update={"approved_at": old.approved_at + timedelta(hours=2)}),),
+            "sender": "someone.else@example.org",
+        }
+    )
+    store.save(moved, [])
+    code, _, err = run(capsys, "export", question)
+    assert code == 1 and "the requester changed since the approval" in err
+    assert exported_documents() == []
+
+
+def test_revoke_export_deletes_the_document_and_records_it(
+    question: str, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an export sent under ana's approval by ben
+    run(capsys, "attach", question, GUID)
+    run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")
+    act_as(monkeypatch, "ben")
+    assert run(capsys, "export", question)[0] == 0
+    assert len(exported_documents()) == 1
+    # When ana revokes it
+    act_as(monkeypatch, "ana")
+    code, out, _ = run(capsys, "revoke-export", question, "--why", "sent to the wrong address")
+    # Then the document is gone, the history says who and why, and revoking again is refused
+    assert code == 0 and "1 export document(s) deleted" in out
+    assert exported_documents() == []
+    revoked = DynamoTicketStore(TICKETS_TABLE).history(question)[-1]
+    assert (revoked.action, revoked.actor, revoked.why) == (
+        "export_revoked",
+        principal_of("ana"),
+        "sent to the wrong address",
+    )
+    assert run(capsys, "revoke-export", question, "--why", "again")[0] == 1
+
+
+def test_a_typed_actor_is_refused(question: str, capsys: Any) -> None:
+    code, _, err = run(capsys, "note", question, "hello", "--actor", "somebody-else")
+    assert code == 2 and "--actor is no longer accepted" in err
+    assert "note" not in actions(question)

@@ -18,14 +18,22 @@ from ceip.privacy.deadlines import add_months
 from ceip.privacy.ticket_table import DynamoTicketStore
 from ceip.privacy.tickets import Status, Ticket
 from tests.conftest import TICKETS_TABLE
+from tests.support.identities import act_as, principal_of
 from tests.support.privacy import PrivacyAws, mail
 
 NOW = datetime.now(UTC)
 GUID = "9b2e4f6a-8c1d-4e3f-a5b7-c9d1e3f5a7b9"
+ANA = principal_of("ana")
+"""Who the CLI records: the verified principal of the person running it, never a typed name."""
+
+
+@pytest.fixture(autouse=True)
+def as_ana(privacy_aws: PrivacyAws, monkeypatch: pytest.MonkeyPatch) -> str:
+    return act_as(monkeypatch, "ana")
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["privacy", "--actor", "ana", *args])
+    code = main(["privacy", *args])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -120,12 +128,12 @@ def test_assign_label_override_and_note_are_recorded_with_actor_and_reason(
     assert run(capsys, "label", ref, "--set", "complaint,question", "--why", "reads like a complaint")[0] == 0
     assert run(capsys, "note", ref, "Called the requester back.")[0] == 0
     stored = ticket(ref)
-    assert (stored.assignee, stored.labels, stored.labels_by) == ("ben", ("complaint", "question"), "ana")
+    assert (stored.assignee, stored.labels, stored.labels_by) == ("ben", ("complaint", "question"), ANA)
     entries = history(ref)[-3:]
     assert [(e.actor, e.action, e.why) for e in entries] == [
-        ("ana", "assigned", "knows telemetry"),
-        ("ana", "labels_overridden", "reads like a complaint"),
-        ("ana", "note", "Called the requester back."),
+        (ANA, "assigned", "knows telemetry"),
+        (ANA, "labels_overridden", "reads like a complaint"),
+        (ANA, "note", "Called the requester back."),
     ]
     assert entries[1].details == {"from": ["question"], "to": ["complaint", "question"]}
     # An override needs a reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -24,9 +25,12 @@ class RunningStack:
     state: dict[str, Any]
     output: Path
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run the `ceip` CLI against this stack, as an operator would in a second terminal."""
+    def cli(self, *args: str, person: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the `ceip` CLI against this stack, as an operator would in a second terminal; as
+        `person` (a session of the local privacy-team role, infra.local.identity) when given."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "REPORTS_BUCKET"}
+        if person is not None:
+            env.update(self.credentials_of(person))
         return subprocess.run(
             [sys.executable, "-m", "ceip.cli", "--local-state", str(self.state_file), *args],
             capture_output=True,
@@ -36,6 +40,18 @@ class RunningStack:
             cwd=ROOT,
             check=False,
         )
+
+    def credentials_of(self, person: str) -> dict[str, str]:
+        printed = subprocess.run(
+            [sys.executable, "-m", "infra.local.identity", person, "--local-state", str(self.state_file)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=ROOT,
+            check=True,
+        ).stdout
+        pairs = (line.removeprefix("export ").split("=", 1) for line in printed.splitlines())
+        return {name: shlex.split(value)[0] for name, value in pairs}
 
     def console(self) -> str:
         return self.output.read_text(encoding="utf-8", errors="replace")

@@ -54,14 +54,15 @@ def test_attach_then_erase_and_a_dry_run_reply_that_sends_nothing(
     ref = deliver("Please delete what you hold about my computer.")
     guid = str(uuid.uuid4())
     # When the team attaches the GUID the requester sent by phone, and files the erasure
-    attached = local_stack.cli("privacy", "attach", ref, guid, "--actor", "alex")
+    attached = local_stack.cli("privacy", "attach", ref, guid, person="alex")
     erased = local_stack.cli("privacy", "erase", ref)
     # Then both work and the history says who attached it
     assert attached.returncode == 0, attached.stderr
     assert erased.returncode == 0, erased.stderr
     shown = cli_json(local_stack, "show", ref)
     assert shown["guids"] == [guid]
-    assert ("alex", "guids_attached") in [(h["actor"], h["action"]) for h in shown["history"]]
+    alex = "arn:aws:sts::123456789012:assumed-role/PrivacyTeam/alex"
+    assert (alex, "guids_attached") in [(h["actor"], h["action"]) for h in shown["history"]]
     # And a dry-run reply prints the message and sends nothing
     before = len(sent_messages(local_stack))
     preview = local_stack.cli("privacy", "reply", ref, "--text", "Done.", "--dry-run")

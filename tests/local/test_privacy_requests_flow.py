@@ -89,13 +89,12 @@ def test_ticket_erasure_and_approved_export_through_the_cli(
     refused = local_stack.cli("privacy", "export", ref)
     assert refused.returncode == 1
     assert "approval" in refused.stderr
-    # When a human approves and exports
-    assert (
-        local_stack.cli("privacy", "--actor", "alex", "approve-export", ref, "--why", "GUID shown").returncode
-        == 0
-    )
+    # When alex approves and sam sends the export (two people, each by their verified identity)
+    approved = local_stack.cli("privacy", "approve-export", ref, "--why", "GUID shown", person="alex")
+    assert approved.returncode == 0, approved.stderr
+    assert local_stack.cli("privacy", "export", ref, person="alex").returncode == 1  # not their own
     before = len(sent_messages(local_stack))
-    exported = local_stack.cli("privacy", "--actor", "alex", "export", ref)
+    exported = local_stack.cli("privacy", "export", ref, person="sam")
     assert exported.returncode == 0, exported.stderr
     # Then the requester gets a reply with a link that serves exactly that machine's reports
     (reply,) = sent_messages(local_stack)[before:]
@@ -104,8 +103,20 @@ def test_ticket_erasure_and_approved_export_through_the_cli(
     link = next(w for w in body.get_content().split() if w.startswith("http") and "exports/" in w)
     with urllib.request.urlopen(link, timeout=30) as response:
         document = json.loads(response.read())
-    assert document["report_count"] == 2
-    assert {r["machine_id"] for r in document["reports"]} == {guid}
+    ((machine,),) = [document["machines"]]
+    assert machine["report_count"] == 2
+    assert {r["machine_id"] for r in machine["reports"]} == {guid}
+    # And the history names both people by their principals
+    shown = cli_json(local_stack, "show", ref)
+    by = {entry["action"]: entry["actor"] for entry in shown["history"]}
+    assert by["export_approved"].endswith("assumed-role/PrivacyTeam/alex")
+    assert by["export_sent"].endswith("assumed-role/PrivacyTeam/sam")
+    # And once revoked, the link answers no more
+    revoked = local_stack.cli("privacy", "revoke-export", ref, "--why", "test", person="alex")
+    assert revoked.returncode == 0, revoked.stderr
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(link, timeout=30)
+    assert gone.value.code in (403, 404)
     # And erasure through the ticket links the receipt to its history after the purge
     assert local_stack.cli("privacy", "erase", ref).returncode == 0
     assert local_stack.cli("privacy", "purge").returncode == 0

@@ -73,14 +73,14 @@ def test_version_comes_from_the_installed_distribution(capsys: pytest.CaptureFix
 @pytest.mark.parametrize(
     "argv",
     [
-        ["--actor", "ana", "--local-state", "s.json", "privacy", "note", "CEIP-AAAA", "x"],
-        ["privacy", "--actor", "ana", "note", "CEIP-AAAA", "x", "--local-state", "s.json"],
-        ["privacy", "note", "CEIP-AAAA", "x", "--actor", "ana", "--local-state", "s.json"],
+        ["--local-state", "s.json", "privacy", "note", "CEIP-AAAA", "x"],
+        ["privacy", "--local-state", "s.json", "note", "CEIP-AAAA", "x"],
+        ["privacy", "note", "CEIP-AAAA", "x", "--local-state", "s.json"],
     ],
 )
 def test_global_options_before_or_after_the_subcommand(argv: list[str]) -> None:
     args = build_parser().parse_args(argv)
-    assert (args.actor, args.local_state, args.text) == ("ana", "s.json", "x")
+    assert (args.local_state, args.text) == ("s.json", "x")
 
 
 def test_the_old_aggregate_form_and_build_are_the_same_command() -> None:

@@ -1,5 +1,5 @@
-"""`ceip privacy purge|requests|erase|approve-export|export`: data-subject requests, from the privacy
-team's side.
+"""`ceip privacy purge|requests|erase|approve-export|export|revoke-export`: data-subject requests, from
+the privacy team's side.
 
 The rules (what a ticket's erasure files and records, when an export may go out and what its mail says)
 are ceip.privacy.data_requests'; this module builds the data-subject side from its composition roots,
@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from ceip.cli.failures import Refused
 from ceip.cli.privacy import actor, guarded, print_draft, service
 from ceip.cli.tables import print_table
 from ceip.datasubject.erasure import ErasureDesk
-from ceip.datasubject.export import collect_reports, export_machine
+from ceip.datasubject.export import collect_reports, export_machines
 from ceip.datasubject.model import ErasureRequest, iso
 from ceip.datasubject.purge import Deadline
 from ceip.datasubject.settings import DataSubjectSettings
 from ceip.datasubject.wiring import build_desk, build_purger
 from ceip.privacy.data_requests import (
-    ExportedMachine,
+    ExportedDocument,
+    ExportRules,
     FiledErasure,
     TicketErasure,
     TicketExport,
@@ -63,15 +66,25 @@ class S3MachineExport:
 
     objects: S3ReportObjects
     writer: S3ExportWriter
+    link_hours: int
 
-    def export(self, guid: str, *, reference: str) -> ExportedMachine:
-        result = export_machine(
-            guid, objects=self.objects, writer=self.writer, now=utc_now(), reference=reference
+    def export(self, guids: Sequence[str], *, reference: str, approval_id: str) -> ExportedDocument:
+        result = export_machines(
+            guids,
+            objects=self.objects,
+            writer=self.writer,
+            now=utc_now(),
+            reference=reference,
+            approval_id=approval_id,
+            link_hours=self.link_hours,
         )
-        return ExportedMachine(guid, result.export_id, result.reports, result.url)
+        return ExportedDocument(result.key, result.reports, result.url, result.expires_at)
 
     def count(self, guid: str) -> int:
         return len(collect_reports(guid, self.objects)[0])
+
+    def revoke(self, export_key: str) -> bool:
+        return self.writer.delete(export_key)
 
 
 def _settings() -> DataSubjectSettings:
@@ -82,15 +95,23 @@ def ticket_erasure() -> TicketErasure:
     return TicketErasure(service(), DeskFiling(build_desk(_settings())))
 
 
-def ticket_export() -> TicketExport:
+def ticket_export(acting: str) -> TicketExport:
+    """The export rules and stores as the settings say; `acting` names the signer's sessions."""
     settings = _settings()
     reports, exports = settings.reports_bucket, settings.exports_bucket
     if not reports or not exports:
         raise MissingSettings(
             [n for n, v in (("REPORTS_BUCKET", reports), ("EXPORTS_BUCKET", exports)) if not v]
         )
-    machines = S3MachineExport(S3ReportObjects(reports), S3ExportWriter(exports))
-    return TicketExport(service(), machines)
+    writer = S3ExportWriter(
+        exports, signer_role_arn=settings.export_signer_role_arn, session_name=acting.rsplit("/", 1)[-1]
+    )
+    rules = ExportRules(
+        two_person_rule=settings.export_two_person_rule,
+        approval_max_age=timedelta(hours=settings.export_approval_max_age_hours),
+        link_hours=settings.export_link_hours,
+    )
+    return TicketExport(service(), S3MachineExport(S3ReportObjects(reports), writer, rules.link_hours), rules)
 
 
 # -- runners ---------------------------------------------------------------------------------------
@@ -155,19 +176,40 @@ def run_erase(args: argparse.Namespace) -> int:
 
 @guarded
 def run_approve_export(args: argparse.Namespace) -> int:
-    ticket = ticket_export().approve(args.ref, actor=actor(args), why=args.why)
-    print(f"{ticket.ref}: export approved")
+    acting = actor(args)
+    ticket = ticket_export(acting).approve(args.ref, actor=acting, why=args.why)
+    approval = ticket.approvals[-1]
+    print(
+        f"{ticket.ref}: export of {len(approval.guids)} machine(s) approved by {approval.approver}; "
+        "another person sends it (`ceip privacy export`)"
+    )
     return 0
 
 
 @guarded
 def run_export(args: argparse.Namespace) -> int:
-    export = ticket_export()
+    acting = actor(args)
+    export = ticket_export(acting)
     if args.dry_run:
-        return print_draft(export.draft(args.ref, actor=actor(args)))
-    exported = export.send(args.ref, actor=actor(args))
+        return print_draft(export.draft(args.ref, actor=acting))
+    sent = export.send(args.ref, actor=acting)
     ref = export.tickets.get(args.ref).ref
-    print(f"{ref}: {sum(m.reports for m in exported)} report(s) exported and the link sent")
+    reports = sum(sent.document.reports.values())
+    print(
+        f"{ref}: {reports} report(s) of {len(sent.plan.guids)} machine(s) exported and the link sent "
+        f"(approved by {sent.plan.approval.approver}; the link works until {iso(sent.document.expires_at)})"
+    )
+    if sent.plan.uncovered:
+        print(f"{ref}: {sent.plan.uncovered} GUID(s) on the ticket not covered by the approval: not exported")
+    return 0
+
+
+@guarded
+def run_revoke_export(args: argparse.Namespace) -> int:
+    acting = actor(args)
+    export = ticket_export(acting)
+    deleted = export.revoke(args.ref, actor=acting, why=args.why)
+    print(f"{export.tickets.get(args.ref).ref}: approvals revoked, {deleted} export document(s) deleted")
     return 0
 
 

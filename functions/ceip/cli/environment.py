@@ -11,6 +11,10 @@ from ceip.cli.failures import Refused
 STATE_FILE = Path(".ceip") / "local.json"
 
 
+CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+"""Who the caller is (STS GetCallerIdentity): never taken from the stack's state when already set."""
+
+
 def find_state_file(start: Path) -> Path | None:
     """The first .ceip/local.json in `start` or a folder above it, as `make run` writes it at the
     checkout's root, so the CLI finds the stack from any folder inside the checkout."""
@@ -43,7 +47,9 @@ def use_local_stack_if_running(state_file: str | None, cwd: Path | None = None) 
     except (OSError, ValueError) as error:
         raise Refused(f"cannot read the local stack state {path}: {type(error).__name__}") from None
     override = state_file is not None
+    # Credentials are the person's, not the stack's: ones already set are kept (infra.local.identity).
+    personal = {name for name in CREDENTIALS if name in os.environ}
     for name, value in state.get("environment", {}).items():
-        if override or name not in os.environ:
+        if name not in personal and (override or name not in os.environ):
             os.environ[name] = str(value)
     return True

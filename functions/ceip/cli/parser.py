@@ -63,11 +63,8 @@ def _global_options() -> argparse.ArgumentParser:
         help="state file written by `make run` (default: the first .ceip/local.json in this folder or "
         "above, unless AWS_ENDPOINT_URL or REPORTS_BUCKET is set)",
     )
-    group.add_argument(
-        "--actor",
-        default=argparse.SUPPRESS,
-        help="who is acting, for a ticket's history (default: $USER)",
-    )
+    # Gone: the history records the verified AWS identity. Kept hidden to say so instead of "unrecognized".
+    group.add_argument("--actor", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return options
 
 
@@ -135,7 +132,8 @@ def _privacy(commands: Any) -> None:
         "privacy",
         help="the privacy inbox: tickets, deadlines, replies, erasure and exports",
         description="The privacy team's inbox. Tickets are listed nearest deadline first; every change is "
-        "recorded in the ticket's history with the actor (--actor, default $USER) and the reason given.",
+        "recorded in the ticket's history with your verified AWS identity (STS GetCallerIdentity) and "
+        "the reason given.",
         example="ceip privacy list --overdue",
     )
     sub = subcommands(privacy, "privacy_command")
@@ -406,7 +404,7 @@ def _privacy_data_requests(sub: Any) -> None:
     approve = command(
         sub,
         "approve-export",
-        help="record that a person checked the requester owns the GUID",
+        help="record that you checked the requester owns the ticket's GUIDs (covers exactly those)",
         example="ceip privacy approve-export CEIP-7K2M --why 'GUID shown on a screenshot'",
         run="ceip.cli.datasubject:run_approve_export",
     )
@@ -416,12 +414,22 @@ def _privacy_data_requests(sub: Any) -> None:
     export = command(
         sub,
         "export",
-        help="send a ticket's requester every report of their machine(s) (after approve-export)",
+        help="send a ticket's requester the reports of the machines another person approved",
         example="ceip privacy export CEIP-7K2M --dry-run",
         run="ceip.cli.datasubject:run_export",
     )
     _ref(export)
     _dry_run(export)
+
+    revoke = command(
+        sub,
+        "revoke-export",
+        help="delete a ticket's export documents (their links stop working) and revoke its approvals",
+        example="ceip privacy revoke-export CEIP-7K2M --why 'sent to the wrong address'",
+        run="ceip.cli.datasubject:run_revoke_export",
+    )
+    _ref(revoke)
+    revoke.add_argument("--why", required=True, help="why the export is withdrawn")
 
 
 # -- ceip aggregate ----------------------------------------------------------------------------------

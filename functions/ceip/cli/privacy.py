@@ -6,15 +6,14 @@ ceip.cli.parser; refused operations become one line on stderr and exit status 1.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from ceip.cli.failures import Refused, user_file_error
+from ceip.cli.failures import Refused, UsageError, user_file_error
+from ceip.cli.identity import whoami
 from ceip.cli.parser import TRANSITION_ALIASES
 from ceip.cli.privacy_views import LIST_COLUMNS, csv_text, list_rows, message_text, show_text, ticket_view
 from ceip.cli.tables import print_table
@@ -57,12 +56,13 @@ def service() -> TicketService:
 
 
 def actor(args: argparse.Namespace) -> str:
+    """Who acts, for the ticket's history: the verified AWS principal (ceip.cli.identity)."""
     if getattr(args, "actor", None):
-        return str(args.actor)
-    try:
-        return os.environ.get("USER") or getpass.getuser()
-    except OSError:
-        return "unknown"
+        raise UsageError(
+            "--actor is no longer accepted: actions are recorded under your verified AWS identity "
+            "(STS GetCallerIdentity); sign in as yourself instead"
+        )
+    return whoami().arn
 
 
 def today() -> date:

@@ -1,7 +1,9 @@
-"""Export: every stored report of one machine, as one JSON document for the person who asked.
+"""Export: every stored report of the machines one approval covers, as one JSON document for the person
+who asked.
 
-Only the privacy team runs it (from the CLI, after a recorded approval). The document lives in the
-exports bucket, encrypted, and expires after 7 days; the requester gets a presigned link.
+Only the privacy team runs it (from the CLI, after a recorded approval by another person). The document
+lives in the exports bucket, encrypted, one per approval; the requester gets a presigned link that lasts
+`link_hours`, the bucket deletes the document after a day, and `ceip privacy revoke-export` at once.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import json
 import re
 import uuid
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ceip.datasubject.model import iso
@@ -20,17 +23,19 @@ from ceip.storage.exports import ExportWriter
 from ceip.storage.keys import REPORTS_PREFIX
 from ceip.storage.report_objects import ReportObjects
 
-LINK_LIFETIME_SECONDS = 7 * 24 * 3600
+DEFAULT_LINK_HOURS = 12
+MAX_LINK_HOURS = 12
+"""A presigned link dies with the session that signed it; a role session lasts at most 12 hours."""
 EXPORT_PREFIX = "exports/"
 
 
 @dataclass(frozen=True)
 class ExportResult:
-    export_id: str
     key: str
-    reports: int
+    reports: dict[str, int]
     objects_scanned: int
     url: str
+    expires_at: datetime
 
 
 def collect_reports(machine_id: str, objects: ReportObjects) -> tuple[list[dict[str, Any]], int]:
@@ -53,25 +58,39 @@ def collect_reports(machine_id: str, objects: ReportObjects) -> tuple[list[dict[
     return reports, scanned
 
 
-def export_machine(
-    machine_id: str, *, objects: ReportObjects, writer: ExportWriter, now: datetime, reference: str
+def export_machines(
+    machine_ids: Sequence[str],
+    *,
+    objects: ReportObjects,
+    writer: ExportWriter,
+    now: datetime,
+    reference: str,
+    approval_id: str,
+    link_hours: int = DEFAULT_LINK_HOURS,
 ) -> ExportResult:
-    """Collect, write and link the machine's reports; `reference` is the ticket it answers."""
-    guid = canonical_guid(machine_id)
-    reports, scanned = collect_reports(guid, objects)
-    export_id = str(uuid.uuid4())
-    key = f"{EXPORT_PREFIX}{export_id}.json"
+    """Collect the machines' reports into one document (one per approval), write it and link it;
+    `reference` is the ticket it answers."""
+    if not 1 <= link_hours <= MAX_LINK_HOURS:
+        raise ValueError(f"a link lasts 1 to {MAX_LINK_HOURS} hours")
+    guids = [canonical_guid(m) for m in machine_ids]
+    machines: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    scanned = 0
+    for guid in guids:
+        reports, scanned = collect_reports(guid, objects)
+        machines.append({"machine_id": guid, "report_count": len(reports), "reports": reports})
+        counts[guid] = len(reports)
+    key = f"{EXPORT_PREFIX}{uuid.UUID(approval_id)}.json"
     document = {
-        "machine_id": guid,
         "ticket": reference,
         "generated_at": iso(now),
-        "report_count": len(reports),
-        "reports": reports,
+        "machines": machines,
         "note": (
-            "Every report stored for this machine GUID at the time of the export, as the product sent "
+            "Every report stored for these machine GUIDs at the time of the export, as the product sent "
             "it, plus the time we received it. No IP address or other request data is ever stored."
         ),
     }
     writer.put_json(key, json.dumps(document, indent=2, sort_keys=True).encode("utf-8"))
-    url = writer.presigned_url(key, LINK_LIFETIME_SECONDS)
-    return ExportResult(export_id, key, len(reports), scanned, url)
+    seconds = link_hours * 3600
+    url = writer.presigned_url(key, seconds)
+    return ExportResult(key, counts, scanned, url, now + timedelta(seconds=seconds))

@@ -6,6 +6,7 @@ from functools import cache
 
 from pydantic import Field
 
+from ceip.datasubject.export import DEFAULT_LINK_HOURS, MAX_LINK_HOURS
 from ceip.datasubject.model import DEFAULT_PURGE_HOUR_UTC
 from ceip.runtime.settings import Settings
 
@@ -18,6 +19,19 @@ class DataSubjectSettings(Settings):
     exports_bucket: str | None = Field(
         default=None, alias="EXPORTS_BUCKET", min_length=3, max_length=63, description="the CLI's exports"
     )
+    export_signer_role_arn: str | None = Field(
+        default=None,
+        alias="EXPORT_SIGNER_ROLE_ARN",
+        min_length=20,
+        description="the CLI signs export links with a session of this role, assumed for the link's lifetime",
+    )
+    export_link_hours: int = Field(
+        default=DEFAULT_LINK_HOURS, alias="EXPORT_LINK_HOURS", ge=1, le=MAX_LINK_HOURS
+    )
+    export_approval_max_age_hours: int = Field(
+        default=72, alias="EXPORT_APPROVAL_MAX_AGE_HOURS", ge=1, le=24 * 30
+    )
+    export_two_person_rule: bool = Field(default=True, alias="EXPORT_TWO_PERSON_RULE")
     purge_hour_utc: int = Field(default=DEFAULT_PURGE_HOUR_UTC, alias="PURGE_HOUR_UTC", ge=0, le=23)
 
 

@@ -2,25 +2,28 @@
 after a person approved it. The rules live here, the requests themselves on the data-subject side,
 behind the two small ports below (the CLI adapts them: privacy and datasubject never import each other).
 
-History entries record request ids, counts and receipts, never a GUID.
+History entries record request ids, counts and receipts, never a GUID. An export approval names the
+exact GUIDs it covers; it lives on the ticket beside the GUIDs themselves (retention redacts both).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from ceip.privacy import templates
 from ceip.privacy.changes import RequestRefused
 from ceip.privacy.service import TicketService
-from ceip.privacy.tickets import SYSTEM, HistoryEntry, Ticket
+from ceip.privacy.tickets import SYSTEM, ExportApproval, HistoryEntry, Ticket
 
 ERASURE_FILED = "erasure_filed"
 ERASURE_RECEIPT = "erasure_receipt"
 EXPORT_APPROVED = "export_approved"
 EXPORT_SENT = "export_sent"
+EXPORT_REVOKED = "export_revoked"
 TICKET_ORIGIN = "ticket:"
 EXPORT_LINK_PLACEHOLDER = "<link made when the export is sent>"
 
@@ -42,19 +45,33 @@ class ErasureFiling(Protocol):
 
 
 @dataclass(frozen=True)
-class ExportedMachine:
-    guid: str
-    export_id: str
-    reports: int
+class ExportedDocument:
+    export_key: str
+    reports: dict[str, int]
+    """Reports per GUID, in the order asked."""
     url: str
+    expires_at: datetime
 
 
 class MachineExport(Protocol):
-    def export(self, guid: str, *, reference: str) -> ExportedMachine:
-        """Write the machine's reports as one document and return a link to it."""
+    def export(self, guids: Sequence[str], *, reference: str, approval_id: str) -> ExportedDocument:
+        """Write every report of these machines as one document and return a link to it."""
 
     def count(self, guid: str) -> int:
         """How many reports an export would hold now (reads only)."""
+
+    def revoke(self, export_key: str) -> bool:
+        """Delete an export document (its link then answers 404); False when it was gone already."""
+
+
+@dataclass(frozen=True)
+class ExportRules:
+    """What makes an approval good for an export (template parameters, through the CLI's settings)."""
+
+    two_person_rule: bool = True
+    """The person who sends an export is not the person who approved it."""
+    approval_max_age: timedelta = timedelta(hours=72)
+    link_hours: int = 12
 
 
 def origin_of(ref: str) -> str:
@@ -66,20 +83,22 @@ def tickets_served(origins: Iterable[str]) -> list[str]:
     return sorted({o.removeprefix(TICKET_ORIGIN) for o in origins if o.startswith(TICKET_ORIGIN)})
 
 
-def export_approved(history: Sequence[HistoryEntry]) -> bool:
-    """An approval by a person (not the system) is on record, later than any previous export."""
-    return bool(_standing_approvers(history) - {SYSTEM})
+def live_approvals(ticket: Ticket, *, now: datetime, rules: ExportRules) -> list[ExportApproval]:
+    """Approvals an export may still use: by a person, not used or revoked, young enough, for the
+    requester the ticket has now. Newest first."""
+    return [
+        a
+        for a in reversed(ticket.approvals)
+        if a.approver != SYSTEM
+        and not a.used
+        and now - a.approved_at <= rules.approval_max_age
+        and a.requester is not None
+        and a.requester == ticket.sender
+    ]
 
 
-def _standing_approvers(history: Sequence[HistoryEntry]) -> set[str]:
-    """Who approved since the last export was sent."""
-    approvers: set[str] = set()
-    for entry in history:
-        if entry.action == EXPORT_APPROVED:
-            approvers.add(entry.actor)
-        elif entry.action == EXPORT_SENT:
-            approvers.clear()
-    return approvers
+def export_approved(ticket: Ticket, *, now: datetime, rules: ExportRules) -> bool:
+    return bool(live_approvals(ticket, now=now, rules=rules))
 
 
 def _with_guids(ticket: Ticket, hint: str) -> Ticket:
@@ -144,48 +163,169 @@ def _filed_ids(history: Sequence[HistoryEntry]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class ExportPlan:
+    approval: ExportApproval
+    guids: tuple[str, ...]
+    """The GUIDs both on the ticket and covered by the approval: all an export sends."""
+    uncovered: int
+    """GUIDs on the ticket the approval does not cover (attached after it): not exported."""
+
+
+@dataclass(frozen=True)
+class ExportSent:
+    plan: ExportPlan
+    document: ExportedDocument
+
+
+@dataclass(frozen=True)
 class TicketExport:
     tickets: TicketService
     machines: MachineExport
+    rules: ExportRules = ExportRules()
 
     def approve(self, ref: str, *, actor: str, why: str) -> Ticket:
-        """Record the approval; once per approver while it stands (approving again writes nothing)."""
+        """Approve the export of exactly the GUIDs the ticket has now, to its requester. Approving the
+        same GUIDs again while an approval by the same person stands writes nothing."""
         ticket = _with_guids(self.tickets.get(ref), "")
-        if actor in _standing_approvers(self.tickets.history(ticket.ref)):
+        if not ticket.sender_is_email or not ticket.sender:
+            raise RequestRefused(
+                f"{ticket.ref}: an export goes by e-mail, and the ticket has no e-mail address"
+            )
+        if not why.strip():
+            raise RequestRefused("an approval needs the reason (how ownership of the GUIDs was established)")
+        now = self.tickets.clock()
+        guids = tuple(sorted(ticket.guids))
+        standing = [a for a in live_approvals(ticket, now=now, rules=self.rules) if a.approver == actor]
+        if any(a.guids == guids for a in standing):
             return ticket
-        return self.tickets.record(ticket.ref, actor=actor, action=EXPORT_APPROVED, why=why)
+        approval = ExportApproval(
+            approval_id=str(uuid.uuid4()),
+            guids=guids,
+            requester=ticket.sender,
+            approver=actor,
+            approved_at=now,
+            why=why.strip(),
+        )
 
-    def send(self, ref: str, *, actor: str) -> list[ExportedMachine]:
-        """Export every machine of an approved ticket and send the requester the links."""
-        ticket = self._approved(ref)
-        exported = [self.machines.export(guid, reference=ticket.ref) for guid in ticket.guids]
-        text = templates.export_text([(m.guid, m.reports, m.url) for m in exported])
-        self.tickets.reply(ticket.ref, templates.Kind.ANSWER, text, actor=actor)
-        self.tickets.record(
+        def add(current: Ticket) -> tuple[ExportApproval, ...] | None:
+            if tuple(sorted(current.guids)) != guids or current.sender != ticket.sender:
+                raise RequestRefused(f"{ticket.ref} changed while approving; look at it again")
+            return (*current.approvals, approval)
+
+        return self.tickets.change_approvals(
             ticket.ref,
+            add,
+            actor=actor,
+            action=EXPORT_APPROVED,
+            why=why.strip(),
+            details={"approval_id": approval.approval_id, "machines": len(guids)},
+        )
+
+    def plan(self, ref: str, *, actor: str) -> ExportPlan:
+        """The approval an export by `actor` would use and the GUIDs it would send; RequestRefused with
+        the reason when there is none (no live approval, only the actor's own, nothing covered)."""
+        ticket = _with_guids(self.tickets.get(ref), "")
+        live = live_approvals(ticket, now=self.tickets.clock(), rules=self.rules)
+        usable = [a for a in live if not (self.rules.two_person_rule and a.approver == actor)]
+        if not usable:
+            raise RequestRefused(self._why_not(ticket, live))
+        approval = usable[0]
+        on_ticket = set(ticket.guids)
+        guids = tuple(g for g in approval.guids if g in on_ticket)
+        if not guids:
+            raise RequestRefused(
+                f"{ticket.ref}: none of the GUIDs the approval covers is on the ticket now; approve again"
+            )
+        return ExportPlan(approval, guids, uncovered=len(on_ticket - set(approval.guids)))
+
+    def send(self, ref: str, *, actor: str) -> ExportSent:
+        """Export the machines one live approval covers, as one document, mail the requester its link
+        and mark the approval used. GUIDs the approval does not cover are not exported."""
+        plan = self.plan(ref, actor=actor)
+        ticket = self.tickets.get(ref)
+        document = self.machines.export(
+            plan.guids, reference=ticket.ref, approval_id=plan.approval.approval_id
+        )
+        text = templates.export_text(
+            [(guid, document.reports.get(guid, 0)) for guid in plan.guids],
+            document.url,
+            self.rules.link_hours,
+        )
+        self.tickets.reply(ticket.ref, templates.Kind.ANSWER, text, actor=actor)
+        now = self.tickets.clock()
+
+        used = {
+            "sent_at": now,
+            "sent_by": actor,
+            "export_key": document.export_key,
+            "link_expires_at": document.expires_at,
+        }
+        self.tickets.change_approvals(
+            ticket.ref,
+            lambda current: _updated(current, {plan.approval.approval_id}, used),
             actor=actor,
             action=EXPORT_SENT,
-            details={"exports": [{"export_id": m.export_id, "reports": m.reports} for m in exported]},
+            details={
+                "approval_id": plan.approval.approval_id,
+                "approved_by": plan.approval.approver,
+                "machines": len(plan.guids),
+                "reports": sum(document.reports.values()),
+                "not_covered": plan.uncovered,
+                "link_expires_at": _iso(document.expires_at),
+            },
         )
-        return exported
+        return ExportSent(plan, document)
 
     def draft(self, ref: str, *, actor: str) -> bytes:
-        """The answer `send` would e-mail, with today's report counts and a placeholder for each link;
+        """The answer `send` would e-mail, with today's report counts and a placeholder for the link;
         writes, sends and records nothing."""
-        ticket = self._approved(ref)
-        machines = [(guid, self.machines.count(guid), EXPORT_LINK_PLACEHOLDER) for guid in ticket.guids]
-        return self.tickets.draft_reply(
-            ticket.ref, templates.Kind.ANSWER, templates.export_text(machines), actor=actor
+        plan = self.plan(ref, actor=actor)
+        machines = [(guid, self.machines.count(guid)) for guid in plan.guids]
+        text = templates.export_text(machines, EXPORT_LINK_PLACEHOLDER, self.rules.link_hours)
+        return self.tickets.draft_reply(self.tickets.get(ref).ref, templates.Kind.ANSWER, text, actor=actor)
+
+    def revoke(self, ref: str, *, actor: str, why: str) -> int:
+        """Delete every export document sent under the ticket's approvals and revoke the approvals that
+        stand; returns the documents deleted. RequestRefused when there is nothing to revoke."""
+        ticket = self.tickets.get(ref)
+        now = self.tickets.clock()
+        targets = [
+            a for a in ticket.approvals if a.revoked_at is None and (a.sent_at is None or a.export_key)
+        ]
+        if not targets:
+            raise RequestRefused(f"{ticket.ref}: no export or approval to revoke")
+        deleted = sum(1 for a in targets if a.export_key and self.machines.revoke(a.export_key))
+        ids = {a.approval_id for a in targets}
+
+        self.tickets.change_approvals(
+            ticket.ref,
+            lambda current: _updated(current, ids, {"revoked_at": now, "revoked_by": actor}),
+            actor=actor,
+            action=EXPORT_REVOKED,
+            why=why,
+            details={"approvals": len(ids), "exports_deleted": deleted},
+        )
+        return deleted
+
+    def _why_not(self, ticket: Ticket, live: list[ExportApproval]) -> str:
+        if live:
+            return (
+                f"{ticket.ref}: you approved this export yourself; another person must send it "
+                "(two-person rule)"
+            )
+        if any(not a.used and a.requester != ticket.sender for a in ticket.approvals):
+            return f"{ticket.ref}: the requester changed since the approval; approve again"
+        if any(not a.used for a in ticket.approvals):
+            hours = int(self.rules.approval_max_age.total_seconds() // 3600)
+            return f"{ticket.ref}: the approval is older than {hours} hours; approve again"
+        return (
+            f"{ticket.ref}: no approval on record; run `ceip privacy approve-export {ticket.ref} --why ...`"
         )
 
-    def _approved(self, ref: str) -> Ticket:
-        ticket = _with_guids(self.tickets.get(ref), "")
-        if not export_approved(self.tickets.history(ticket.ref)):
-            raise RequestRefused(
-                f"{ticket.ref}: no approval on record; "
-                f"run `ceip privacy approve-export {ticket.ref} --why ...`"
-            )
-        return ticket
+
+def _updated(ticket: Ticket, ids: set[str], update: dict[str, Any]) -> tuple[ExportApproval, ...]:
+    """The ticket's approvals with `update` applied to those named."""
+    return tuple(a.model_copy(update=update) if a.approval_id in ids else a for a in ticket.approvals)
 
 
 def _iso(moment: datetime) -> str:

@@ -81,6 +81,7 @@ def redact(
             at,
             sender=REDACTED if current.sender else None,
             guids=(),
+            approvals=(),
             messages=messages,
             redacted_at=at,
         )

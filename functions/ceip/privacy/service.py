@@ -26,6 +26,7 @@ from ceip.privacy.tickets import (
     Acknowledgement,
     AckState,
     DenyReason,
+    ExportApproval,
     HistoryEntry,
     Hold,
     MessageRecord,
@@ -120,6 +121,30 @@ class TicketService:
         at = self.clock()
         recorded = HistoryEntry(at=at, actor=actor, action=action, details=dict(details or {}), why=why)
         return self._change(ref, lambda t: (changed(t, at), [recorded]))
+
+    def change_approvals(
+        self,
+        ref: str,
+        approvals: Callable[[Ticket], tuple[ExportApproval, ...] | None],
+        *,
+        actor: str,
+        action: str,
+        details: dict[str, Any] | None = None,
+        why: str | None = None,
+    ) -> Ticket:
+        """Replace the ticket's export approvals by what `approvals` makes of the current ticket, with
+        one history entry, in one transaction; None from `approvals` changes and records nothing."""
+        _require(actor, "an actor")
+        at = self.clock()
+
+        def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]] | None:
+            updated = approvals(ticket)
+            if updated is None:
+                return None
+            recorded = HistoryEntry(at=at, actor=actor, action=action, details=dict(details or {}), why=why)
+            return changed(ticket, at, approvals=updated), [recorded]
+
+        return self._change(ref, change)
 
     def transition(
         self,

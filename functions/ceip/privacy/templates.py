@@ -4,6 +4,7 @@ subject. They never quote the inbound message: an auto-acknowledgement must not 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -140,11 +141,12 @@ def render(kind: Kind, lang: str | None, *, ref: str, due: date | None = None, t
     )
 
 
-def export_text(machines: list[tuple[str, int, str]]) -> str:
-    """The text of the answer that carries a person's export: (GUID, reports, link) per machine. It goes
-    out as an ANSWER, so the greeting and signature are the requester's language's."""
-    links = "\n\n".join(f"Machine {guid}: {reports} report(s)\n{url}" for guid, reports, url in machines)
+def export_text(machines: Sequence[tuple[str, int]], url: str, link_hours: int) -> str:
+    """The text of the answer that carries a person's export: the reports per machine (GUID, reports) and
+    the one link to the document holding them. It goes out as an ANSWER, so the greeting and signature
+    are the requester's language's."""
+    counts = "\n".join(f"Machine {guid}: {reports} report(s)" for guid, reports in machines)
     return (
-        "Here is every report we hold for the machine identifier(s) you gave us, as one JSON document "
-        "per machine. Each link works for 7 days; the documents are deleted after that.\n\n" + links
+        "Here is every report we hold for the machine identifier(s) you gave us, as one JSON document. "
+        f"The link works for {link_hours} hours; the document is deleted after that.\n\n{counts}\n\n{url}"
     )

@@ -135,6 +135,33 @@ class HistoryEntry(BaseModel):
     why: str | None = None
 
 
+class ExportApproval(BaseModel):
+    """A person's approval to export exactly these GUIDs to this requester. GUIDs attached later are
+    not covered; it is used by one export, after which a new approval is needed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    approval_id: str
+    guids: tuple[str, ...]
+    requester: str | None
+    """The ticket's sender when approved: the export goes only to that address."""
+    approver: str
+    """The approver's verified identity (the IAM principal STS names), never a typed name."""
+    approved_at: datetime
+    why: str
+    sent_at: datetime | None = None
+    sent_by: str | None = None
+    export_key: str | None = None
+    """The one export object written under this approval."""
+    link_expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+
+    @property
+    def used(self) -> bool:
+        return self.sent_at is not None or self.revoked_at is not None
+
+
 class Ticket(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -156,6 +183,8 @@ class Ticket(BaseModel):
     labels_by: str = SYSTEM
     scores: tuple[LabelScore, ...] = ()
     guids: tuple[str, ...] = ()
+    approvals: tuple[ExportApproval, ...] = ()
+    """Export approvals, newest last; they hold GUIDs and the requester, so redaction clears them."""
     jurisdiction: Jurisdiction = Jurisdiction.UNKNOWN
     extended: tuple[Law, ...] = ()
     deadlines: Deadlines
