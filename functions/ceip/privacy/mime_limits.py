@@ -50,10 +50,20 @@ def scan(raw: bytes, limits: Limits) -> Shape:
     any_dash_line = _ENCODED_BOUNDARY.search(raw) is not None
     if not boundaries and not any_dash_line:
         return Shape(0, 0)
+    if len(boundaries) > limits.max_parts:
+        # Each multipart declares one boundary and holds at least one part.
+        return Shape(len(boundaries), 0)
+    if any_dash_line:
+        lines = (m.group(1).rstrip(b" \t\r") for m in _DASH_LINE.finditer(raw))
+    else:
+        # One pass in the regular-expression engine over the delimiter lines of known boundaries only:
+        # a flood of other lines that start with "--" costs no Python per line.
+        alternatives = b"|".join(re.escape(b) for b in sorted(boundaries, key=len, reverse=True))
+        delimiter = re.compile(rb"^--((?:" + alternatives + rb")(?:--)?)[ \t]*\r?$", re.MULTILINE)
+        lines = (m.group(1) for m in delimiter.finditer(raw))
     parts = depth = 0
     stack: list[bytes] = []
-    for match in _DASH_LINE.finditer(raw):
-        line = match.group(1).rstrip(b" \t\r")
+    for line in lines:
         closing = line.endswith(b"--") and line not in boundaries
         boundary = line[:-2] if closing else line
         if boundary not in boundaries and not (any_dash_line and boundary[:1].strip()):
