@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, str] = {
     "suppression": "benchmarks.suppression",
     "cli": "benchmarks.cli",
     "partner_utility": "benchmarks.partner_utility",
+    "mail-parse": "benchmarks.mail_parse",
 }
 """Benchmark name -> module; modules are imported only when they run (the ingest one sets its
 environment before importing the handler)."""

@@ -322,7 +322,9 @@ def test_a_reference_in_the_subject_joins_only_from_the_same_sender(
     other = mail(sender="mallory@example.org", subject=f"[{ref}] please delete")
     assert filed(deliver(privacy_aws, context, same)[0]) == (ref, "joined")
     other_ref, outcome = filed(deliver(privacy_aws, context, other)[0])
-    assert (outcome, other_ref != ref) == ("created", True)
+    # another sender's reply opens its own ticket, which names the one it claimed
+    assert (outcome, other_ref != ref) == ("linked", True)
+    assert ticket(other_ref).claimed_ref == ref
 
 
 def test_a_reply_reopens_a_closed_ticket_but_an_auto_reply_does_not(

@@ -45,8 +45,12 @@ def ses_event(
     spam: str = "PASS",
     virus: str = "PASS",
     source: str | None = None,
+    spf: str | None = None,
+    dkim: str | None = None,
+    dmarc: str | None = None,
 ) -> dict[str, Any]:
-    """The documented Lambda-action event (tests/events/ses_inbound.json) describing `raw`."""
+    """The documented Lambda-action event (tests/events/ses_inbound.json) describing `raw`; its
+    authentication verdicts (SPF and DKIM PASS, DMARC GRAY) unless given."""
     event = copy.deepcopy(load_event("ses_inbound.json"))
     record = event["Records"][0]["ses"]
     headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
@@ -74,6 +78,9 @@ def ses_event(
     receipt["recipients"] = [PRIVACY_MAIL_FROM]
     receipt["spamVerdict"] = {"status": spam}
     receipt["virusVerdict"] = {"status": virus}
+    for name, verdict in (("spfVerdict", spf), ("dkimVerdict", dkim), ("dmarcVerdict", dmarc)):
+        if verdict is not None:
+            receipt[name] = {"status": verdict}
     receipt["action"]["functionArn"] = FUNCTION_ARN
     return event
 

@@ -226,10 +226,16 @@ def test_privacy_function_reads_and_retires_raw_mail_uses_its_table_and_sends_as
             for a in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
             for r in (table, f"{table}/index/ByStatus")
         ),
+        ("dynamodb:UpdateItem", table),
         ("ses:SendRawEmail", "arn:aws:ses:us-east-1:123456789012:identity/example.com"),
         ("kms:Decrypt", DATA_KEY),
         ("kms:GenerateDataKey", DATA_KEY),
     }
+    # UpdateItem only for the daily counters of automatic mail, never for a ticket
+    (update,) = [
+        s for s in statements(template.resources["PrivacyFunction"]) if s["Action"] == "dynamodb:UpdateItem"
+    ]
+    assert update["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CAP#*"]}}
     (send,) = [
         s for s in statements(template.resources["PrivacyFunction"]) if s["Action"] == "ses:SendRawEmail"
     ]
@@ -298,7 +304,9 @@ def test_tickets_table_is_recoverable_encrypted_and_indexed_by_status(template: 
     table = template.resources["TicketsTable"]["Properties"]
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert table["SSESpecification"]["SSEEnabled"] is True
-    assert "TimeToLiveSpecification" not in table
+    # Only the automatic-mail counters carry the TTL attribute (tickets never expire: the functional
+    # tests check that no ticket or history item has it)
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     (index,) = table["GlobalSecondaryIndexes"]
     assert index["IndexName"] == "ByStatus"
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["status", "status_since"]

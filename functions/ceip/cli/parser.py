@@ -180,6 +180,9 @@ def _privacy_reading(sub: Any) -> None:
     listing.add_argument("--due-before", type=parse_day, help="answer due on or before YYYY-MM-DD")
     listing.add_argument("--assignee", help="only tickets assigned to this person")
     listing.add_argument("--unacknowledged", action="store_true", help="acknowledgement owed or failed")
+    listing.add_argument(
+        "--unverified", action="store_true", help="sender not authenticated by SPF/DKIM/DMARC"
+    )
     _json(listing)
 
     show = command(

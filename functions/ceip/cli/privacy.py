@@ -103,6 +103,7 @@ def run_list(args: argparse.Namespace) -> int:
         due_before=args.due_before,
         assignee=args.assignee,
         unacknowledged=args.unacknowledged,
+        unverified=args.unverified,
     )
     found = worklist.select(service().tickets(sorted(chosen)), filters, today())
     if args.json:

@@ -35,6 +35,8 @@ CSV_COLUMNS = (
     "assignee",
     "hold",
     "automatic",
+    "sender_verified",
+    "claimed_ref",
     "deny_reason",
     "guid_count",
     "closed_at",
@@ -52,6 +54,10 @@ def flags(ticket: Ticket, today: date) -> str:
         found.append(f"hold:{ticket.hold.value}")
     if ticket.automatic:
         found.append(f"auto:{ticket.automatic}")
+    if ticket.sender_verified is False:
+        found.append("unverified")
+    if ticket.claimed_ref:
+        found.append(f"claims:{ticket.claimed_ref}")
     return ",".join(found)
 
 
@@ -102,7 +108,7 @@ def show_text(
     lines = [
         f"{ticket.ref}  {ticket.status.value}  ({ticket.channel.value}, "
         f"received {_stamp(ticket.received_at)})",
-        f"  sender:        {ticket.sender or '-'}",
+        f"  sender:        {ticket.sender or '-'}{_verification(ticket)}",
         f"  labels:        {', '.join(x.value for x in ticket.labels)} (by {ticket.labels_by})",
         "  confidence:    "
         + "; ".join(f"{s.label.value} {s.confidence:.2f} [{', '.join(s.phrases)}]" for s in ticket.scores),
@@ -121,6 +127,10 @@ def show_text(
         lines.append(f"  denied:        {ticket.deny_reason.value}")
     if ticket.duplicate_of:
         lines.append(f"  duplicate of:  {ticket.duplicate_of}")
+    if ticket.claimed_ref:
+        lines.append(
+            f"  claims:        {ticket.claimed_ref} (not from its authenticated requester: merge by hand)"
+        )
     lines += ["", "History:"]
     lines += [f"  {history_line(e)}" for e in history]
     lines += ["", "Messages:"]
@@ -166,6 +176,8 @@ def csv_text(tickets: Iterable[Ticket], *, personal: bool) -> str:
             "assignee": t.assignee or "",
             "hold": t.hold.value if t.hold else "",
             "automatic": t.automatic or "",
+            "sender_verified": "" if t.sender_verified is None else str(t.sender_verified).lower(),
+            "claimed_ref": t.claimed_ref or "",
             "deny_reason": t.deny_reason.value if t.deny_reason else "",
             "guid_count": len(t.guids),
             "closed_at": _stamp(t.closed_at) if t.closed_at else "",
@@ -175,6 +187,13 @@ def csv_text(tickets: Iterable[Ticket], *, personal: bool) -> str:
             row["guids"] = ";".join(t.guids)
         writer.writerow({name: spreadsheet_safe(value) for name, value in row.items()})
     return buffer.getvalue()
+
+
+def _verification(ticket: Ticket) -> str:
+    if ticket.sender_verified is None:
+        return ""
+    state = "verified" if ticket.sender_verified else "UNVERIFIED"
+    return f"  ({state}: {ticket.authentication})"
 
 
 def _stamp(moment: datetime) -> str:

@@ -2,7 +2,10 @@
 and the date by which we answer, sent by SES and recorded in the history.
 
 Never sent for quarantined or held messages, auto-replies, bounces or letters without an e-mail
-address. A send failure keeps the ticket (state `failed`, shown by `ceip privacy list
+address. Sent automatically only to authenticated senders within the daily caps; the others wait in
+state `by_person` until someone runs `ceip privacy ack REF`.
+
+A send failure keeps the ticket (state `failed`, shown by `ceip privacy list
 --unacknowledged`) and is retried by the daily run or `ceip privacy ack`. Delivery is at least once:
 if recording a sent acknowledgement fails, the retry sends it again.
 """
@@ -29,15 +32,20 @@ from ceip.privacy.tickets import (
     transition,
 )
 
+_AUTOMATIC_STATES = (AckState.PENDING, AckState.FAILED)
+_BY_PERSON_STATES = (*_AUTOMATIC_STATES, AckState.BY_PERSON)
 
-def needs_acknowledgement(ticket: Ticket) -> bool:
+
+def needs_acknowledgement(ticket: Ticket, *, by_person: bool = False) -> bool:
+    """Whether an acknowledgement is owed by e-mail: sent automatically (intake, the daily run), or,
+    with `by_person`, also one that waits for a person's decision (`by_person` state)."""
     return (
         ticket.status is Status.TRIAGED
         and ticket.hold is None
         and ticket.automatic is None
         and ticket.sender_is_email
         and bool(ticket.sender)
-        and ticket.acknowledgement.state in (AckState.PENDING, AckState.FAILED)
+        and ticket.acknowledgement.state in (_BY_PERSON_STATES if by_person else _AUTOMATIC_STATES)
     )
 
 
@@ -53,10 +61,12 @@ def acknowledge(
     mail_from: str,
     now: Callable[[], datetime],
     actor: str = SYSTEM,
+    by_person: bool = False,
 ) -> Ticket:
-    """Send the acknowledgement of `ref` if it still needs one, and record the outcome."""
+    """Send the acknowledgement of `ref` if it still needs one, and record the outcome (`by_person`:
+    a person decided, so one waiting for a person goes too)."""
     ticket = load(store, ref)
-    if not needs_acknowledgement(ticket) or ticket.sender is None:
+    if not needs_acknowledgement(ticket, by_person=by_person) or ticket.sender is None:
         return ticket
     sent_at = now()
     rendered, raw = compose_acknowledgement(ticket, mail_from=mail_from, at=sent_at)

@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ceip.privacy import intake, retention
+from ceip.privacy.authentication import Verdicts
 from ceip.privacy.ses_event import ScheduledAction, SesEvent, SesRecord, is_ses_event
 from ceip.privacy.settings import privacy_settings
 from ceip.privacy.wiring import build_ports
@@ -23,6 +24,7 @@ OUTCOME_METRICS = {
     intake.Outcome.HELD: "MessagesHeldForReview",
     intake.Outcome.QUARANTINED: "MessagesQuarantined",
     intake.Outcome.JOINED: "RepliesJoined",
+    intake.Outcome.LINKED: "RepliesLinked",
     intake.Outcome.DUPLICATE: "DuplicatesFiled",
     intake.Outcome.REDELIVERED: "RedeliveriesIgnored",
 }
@@ -51,18 +53,30 @@ def file_message(record: SesRecord) -> intake.IntakeResult:
         envelope_source=mail.source,
         spam=receipt.spamVerdict.status,
         virus=receipt.virusVerdict.status,
+        verdicts=Verdicts(
+            spf=receipt.spfVerdict.status.upper(),
+            dkim=receipt.dkimVerdict.status.upper(),
+            dmarc=receipt.dmarcVerdict.status.upper(),
+        ),
     )
     result = intake.receive(
         inbound,
         raw,
         store=ports.tickets,
         mailer=ports.mailer,
-        config=intake.IntakeConfig(settings.mail_from, settings.internal_target_days),
+        allowance=ports.allowance,
+        config=intake.IntakeConfig(
+            settings.mail_from, settings.internal_target_days, limits=settings.limits, caps=settings.caps
+        ),
         now=utc_now,
     )
     observability.count(OUTCOME_METRICS[result.outcome])
     if result.defects:
         observability.count("MessagesWithDefects")
+    if result.verified is False and result.outcome is not intake.Outcome.REDELIVERED:
+        observability.count("UnverifiedSenders")
+    if result.withheld:
+        observability.count("AutomaticMailWithheld")
     if result.ack_attempted:
         sent = result.acknowledgement.value == "sent"
         name = "AcknowledgementsSent" if sent else "AcknowledgementsFailed"
@@ -74,6 +88,8 @@ def file_message(record: SesRecord) -> intake.IntakeResult:
         acknowledgement=result.acknowledgement.value,
         labels=list(result.labels),
         defects=result.defects,
+        verified=result.verified,
+        withheld=result.withheld,
     )
     return result
 

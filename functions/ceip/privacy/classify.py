@@ -261,3 +261,13 @@ def classify(subject: str, text: str, *, language_hint: str | None = None) -> Cl
         language=language.detect(body, language_hint),
         guids=extract_guids(subject, text),
     )
+
+
+def untriaged(text: str, *, language_hint: str | None = None) -> Classification:
+    """`other` only, no GUIDs: for list mail, whose text is not the sender's request."""
+    return Classification(
+        labels=(Label.OTHER,),
+        scores=(LabelScore(label=Label.OTHER, confidence=1.0, phrases=()),),
+        language=language.detect(text, language_hint),
+        guids=(),
+    )

@@ -1,6 +1,12 @@
 """Intake of one e-mail SES received: quarantine, duplicate, reply to a ticket, or a new triaged ticket,
 then the acknowledgement when one is due.
 
+Forged mail must not act: an acknowledgement goes out automatically only to a sender SES's verdicts
+authenticate (authentication.py), within the daily caps (allowance.py), never to list or robot mail
+(automatic.py); a reply joins a ticket only when its authenticated sender is the ticket's requester,
+otherwise it opens a new ticket that names the one it claimed. A message past the parsing limits
+(mime_limits.py) is filed from its headers, with the limit's defect.
+
 Idempotent: SES or Lambda delivering the same messageId again finds its ticket and only finishes what
 the first attempt left undone (an acknowledgement). A failure of the ticket store propagates, so the
 asynchronous invocation is retried; the ticket is written in one transaction, so a retry never makes
@@ -10,16 +16,19 @@ two.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from ceip.privacy import classify, deadlines
 from ceip.privacy.acknowledge import acknowledge, needs_acknowledgement
-from ceip.privacy.automatic import automatic_reason
+from ceip.privacy.allowance import Caps, MailAllowance
+from ceip.privacy.authentication import Authentication, Verdicts, authenticate
+from ceip.privacy.automatic import LIST_MAIL, automatic_reason
 from ceip.privacy.changes import apply_change, load
 from ceip.privacy.mail import ParsedMail, parse
 from ceip.privacy.mailer import Mailer
+from ceip.privacy.mime_limits import Limits
 from ceip.privacy.references import new_ref, refs_in_subject, ses_local_id
 from ceip.privacy.ticket_table import DuplicateMessageId, DuplicateSesMessage, RefTaken, TicketStore
 from ceip.privacy.tickets import (
@@ -38,6 +47,8 @@ from ceip.privacy.tickets import (
     transition,
 )
 
+UNVERIFIED = "unverified-sender"
+"""The acknowledgement's reason on a ticket whose sender SES's verdicts do not authenticate."""
 MAX_THREAD_LOOKUPS = 10
 MAX_REF_ATTEMPTS = 8
 MAX_THREAD_MESSAGES = 300
@@ -54,6 +65,9 @@ class Outcome(StrEnum):
     """Virus or spam: kept for a human, never acknowledged automatically."""
     JOINED = "joined"
     """A reply, added to its ticket."""
+    LINKED = "linked"
+    """A new ticket for a message that claimed another ticket's thread from someone else or without
+    authentication: it names the ticket it claimed, for a person to merge."""
     DUPLICATE = "duplicate"
     """The same Message-ID as a message we have: noted on that ticket."""
     REDELIVERED = "redelivered"
@@ -70,12 +84,16 @@ class Inbound:
     envelope_source: str | None = None
     spam: str = "PASS"
     virus: str = "PASS"
+    verdicts: Verdicts = field(default_factory=Verdicts)
+    """SPF, DKIM and DMARC (missing ones: not authenticated)."""
 
 
 @dataclass(frozen=True)
 class IntakeConfig:
     mail_from: str
     internal_target_days: int = deadlines.DEFAULT_INTERNAL_TARGET_DAYS
+    limits: Limits = field(default_factory=Limits)
+    caps: Caps = field(default_factory=Caps)
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,9 @@ class IntakeResult:
     labels: tuple[str, ...] = ()
     ack_attempted: bool = False
     """Whether this delivery tried to send the acknowledgement (see `acknowledgement` for the result)."""
+    verified: bool | None = None
+    withheld: str | None = None
+    """The cap that stopped this delivery's automatic acknowledgement, if one did."""
 
 
 def verdict_hold(spam: str, virus: str) -> Hold | None:
@@ -105,6 +126,7 @@ def verdict_hold(spam: str, virus: str) -> Hold | None:
 class _Intake:
     store: TicketStore
     mailer: Mailer
+    allowance: MailAllowance
     config: IntakeConfig
     now: Callable[[], datetime]
 
@@ -112,10 +134,16 @@ class _Intake:
         known = self.store.ref_for_ses_message(inbound.ses_message_id)
         if known is not None:
             return self._finish(known, Outcome.REDELIVERED)
-        mail = parse(raw)
+        mail = parse(raw, self.config.limits)
         hold = verdict_hold(inbound.spam, inbound.virus)
         automatic = automatic_reason(
             mail, envelope_source=inbound.envelope_source, own_address=self.config.mail_from
+        )
+        auth = authenticate(
+            inbound.verdicts,
+            sender=mail.sender,
+            from_addresses=mail.from_addresses,
+            envelope_source=inbound.envelope_source,
         )
         record = MessageRecord(
             at=inbound.received_at,
@@ -125,22 +153,31 @@ class _Intake:
             automatic=automatic,
             defects=mail.defects,
             attachments=mail.attachments,
-            verdict=f"spam={inbound.spam.upper()} virus={inbound.virus.upper()}",
+            verdict=(
+                f"spam={inbound.spam.upper()} virus={inbound.virus.upper()} {inbound.verdicts.summary()}"
+            ),
         )
         if hold in (Hold.VIRUS, Hold.SPAM):
             # Quarantined mail never joins or reopens a ticket and is not found by its Message-ID.
-            return self._create(inbound, mail, record, hold, automatic)
+            return self._create(inbound, mail, record, hold, automatic, auth=auth)
         if mail.message_id:
             earlier = self.store.ref_for_message_id(mail.message_id)
             if earlier is not None:
                 return self._duplicate(earlier, inbound, record)
         thread = self._thread_of(mail)
-        if thread is not None:
+        if thread is None:
+            return self._create(inbound, mail, record, hold, automatic, auth=auth)
+        requester = self.store.get(thread)
+        if auth.authenticated and requester is not None and requester.sender == mail.sender:
             return self._join(thread, inbound, mail, record)
-        return self._create(inbound, mail, record, hold, automatic)
+        # A reference or a message id is no proof of who writes: the claim is recorded, not obeyed.
+        why = "sender-not-requester" if auth.authenticated else "sender-not-authenticated"
+        return self._create(inbound, mail, record, hold, automatic, auth=auth, claimed=(thread, why))
 
     # -- a message of a known thread --------------------------------------------------------------
     def _thread_of(self, mail: ParsedMail) -> str | None:
+        """The ticket whose thread the message names (In-Reply-To, References, then [CEIP-...] in the
+        subject); whether it may join is decided by its sender."""
         candidates = [*mail.in_reply_to, *reversed(mail.references)]
         for message_id in list(dict.fromkeys(candidates))[:MAX_THREAD_LOOKUPS]:
             ref = self.store.ref_for_message_id(message_id)
@@ -150,9 +187,7 @@ class _Intake:
             if ref is not None:
                 return self._original(ref)
         for ref in refs_in_subject(mail.subject)[:MAX_THREAD_LOOKUPS]:
-            ticket = self.store.get(ref)
-            # A reference in a subject is easy to type: it joins only a ticket from the same sender.
-            if ticket is not None and ticket.sender and ticket.sender == mail.sender:
+            if self.store.get(ref) is not None:
                 return self._original(ref)
         return None
 
@@ -225,11 +260,17 @@ class _Intake:
         record: MessageRecord,
         hold: Hold | None,
         automatic: str | None,
+        *,
+        auth: Authentication,
+        claimed: tuple[str, str] | None = None,
     ) -> IntakeResult:
         at = self.now()
-        triage = classify.classify(
-            mail.subject, mail.text, language_hint=mail.headers.get("content-language")
-        )
+        hint = mail.headers.get("content-language")
+        if automatic in LIST_MAIL:
+            # A digest's footer ("to unsubscribe...") and other members' messages are not a request.
+            triage = classify.untriaged(f"{mail.subject}\n{mail.text}", language_hint=hint)
+        else:
+            triage = classify.classify(mail.subject, mail.text, language_hint=hint)
         ticket, history = _new_ticket(
             new_ref(),
             inbound=inbound,
@@ -237,6 +278,8 @@ class _Intake:
             record=record,
             hold=hold,
             automatic=automatic,
+            auth=auth,
+            claimed=claimed,
             triage=triage,
             config=self.config,
             at=at,
@@ -258,7 +301,13 @@ class _Intake:
         else:
             raise RefTaken(ticket.ref)
         outcome = (
-            Outcome.QUARANTINED if quarantined else Outcome.HELD if hold is Hold.REVIEW else Outcome.CREATED
+            Outcome.QUARANTINED
+            if quarantined
+            else Outcome.HELD
+            if hold is Hold.REVIEW
+            else Outcome.LINKED
+            if claimed
+            else Outcome.CREATED
         )
         return self._finish(stored.ref, outcome, record)
 
@@ -266,15 +315,28 @@ class _Intake:
     def _finish(self, ref: str, outcome: Outcome, record: MessageRecord | None = None) -> IntakeResult:
         ticket = load(self.store, ref)
         attempted = needs_acknowledgement(ticket)
+        withheld = None
+        # Only a first attempt counts against the caps: retrying a failed send was counted already.
+        if attempted and ticket.acknowledgement.attempts == 0 and ticket.sender:
+            day = self.now().astimezone(UTC).date()
+            withheld = self.allowance.take(ticket.sender, day, self.config.caps)
+            if withheld is not None:
+                ticket = apply_change(self.store, ref, lambda t: _withheld(t, self.now(), withheld))
+                attempted = False
         if attempted:
             ticket = acknowledge(
                 self.store, ref, mailer=self.mailer, mail_from=self.config.mail_from, now=self.now
             )
-        return self._result(ticket, outcome, record, ack_attempted=attempted)
+        return self._result(ticket, outcome, record, ack_attempted=attempted, withheld=withheld)
 
     @staticmethod
     def _result(
-        ticket: Ticket, outcome: Outcome, record: MessageRecord | None, *, ack_attempted: bool = False
+        ticket: Ticket,
+        outcome: Outcome,
+        record: MessageRecord | None,
+        *,
+        ack_attempted: bool = False,
+        withheld: str | None = None,
     ) -> IntakeResult:
         return IntakeResult(
             ack_attempted=ack_attempted,
@@ -283,7 +345,19 @@ class _Intake:
             acknowledgement=ticket.acknowledgement.state,
             defects=len(record.defects) if record else 0,
             labels=tuple(label.value for label in ticket.labels),
+            verified=ticket.sender_verified,
+            withheld=withheld,
         )
+
+
+def _withheld(ticket: Ticket, at: datetime, cap: str) -> tuple[Ticket, list[HistoryEntry]] | None:
+    """Past a daily cap the acknowledgement waits for a person, and the ticket says which cap."""
+    if ticket.acknowledgement.state is not AckState.PENDING:
+        return None
+    ack = Acknowledgement(state=AckState.BY_PERSON, reason=cap)
+    return changed(ticket, at, acknowledgement=ack), [
+        entry(at, SYSTEM, "automatic_mail_withheld", f"daily cap reached: {cap}", cap=cap)
+    ]
 
 
 def _appended(ticket: Ticket, record: MessageRecord) -> tuple[MessageRecord, ...]:
@@ -300,6 +374,8 @@ def _new_ticket(
     record: MessageRecord,
     hold: Hold | None,
     automatic: str | None,
+    auth: Authentication,
+    claimed: tuple[str, str] | None,
     triage: classify.Classification,
     config: IntakeConfig,
     at: datetime,
@@ -310,6 +386,8 @@ def _new_ticket(
         ack = Acknowledgement(state=AckState.NOT_REQUIRED, reason=automatic)
     elif mail.sender is None:
         ack = Acknowledgement(state=AckState.NOT_REQUIRED, reason="no-sender-address")
+    elif not auth.authenticated:
+        ack = Acknowledgement(state=AckState.BY_PERSON, reason=UNVERIFIED)
     else:
         ack = Acknowledgement()
     ticket = Ticket(
@@ -323,6 +401,9 @@ def _new_ticket(
         hold=hold,
         sender=mail.sender,
         sender_is_email=True,
+        sender_verified=auth.authenticated,
+        authentication=auth.basis,
+        claimed_ref=claimed[0] if claimed else None,
         language=triage.language,
         labels=triage.labels,
         scores=triage.scores,
@@ -344,6 +425,8 @@ def _new_ticket(
             html_only=mail.html_only,
             attachments=mail.attachments,
             automatic=automatic,
+            verified=auth.authenticated,
+            authentication=auth.basis,
         ),
         entry(
             at,
@@ -357,6 +440,17 @@ def _new_ticket(
             answer_due=ticket.deadlines.answer_due.isoformat(),
         ),
     ]
+    if claimed is not None:
+        history.append(
+            entry(
+                at,
+                SYSTEM,
+                "claimed_thread",
+                "a reply to another ticket, not from its authenticated requester: check, then merge",
+                claimed_ref=claimed[0],
+                reason=claimed[1],
+            )
+        )
     if hold in (Hold.VIRUS, Hold.SPAM):
         ticket, moved = transition(
             ticket, Status.QUARANTINED, actor=SYSTEM, at=at, why=f"{hold.value} verdict FAIL"
@@ -376,8 +470,9 @@ def receive(
     *,
     store: TicketStore,
     mailer: Mailer,
+    allowance: MailAllowance,
     config: IntakeConfig,
     now: Callable[[], datetime],
 ) -> IntakeResult:
     """File one received message; see the module docstring for the guarantees."""
-    return _Intake(store, mailer, config, now).receive(inbound, raw)
+    return _Intake(store, mailer, allowance, config, now).receive(inbound, raw)

@@ -10,6 +10,9 @@ from email.utils import format_datetime, formataddr
 from ceip.privacy.templates import Rendered
 
 DISPLAY_NAME = "CEIP Privacy"
+# Headers unfolded up to RFC 5322's hard limit: the standard library folds a subject that begins with
+# a long reference as a whole onto a continuation line, which readers then show with a leading blank.
+_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 def compose(
@@ -22,7 +25,7 @@ def compose(
     in_reply_to: str | None = None,
     automatic: bool = False,
 ) -> bytes:
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=_POLICY)
     message["From"] = formataddr((DISPLAY_NAME, mail_from))
     message["To"] = to
     message["Subject"] = rendered.subject

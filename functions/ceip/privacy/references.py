@@ -1,4 +1,12 @@
-"""Ticket references (CEIP-7F3K) and the keys under which message ids are looked up. Pure."""
+"""Ticket references and the keys under which message ids are looked up. Pure.
+
+New references are `CEIP-` and three groups of five symbols of Crockford's base32 (no I, L, O or U,
+so one read aloud or retyped is unambiguous): fourteen random symbols (70 bits from `secrets`) and a
+check symbol (Luhn mod 32) that catches any single mistyped symbol and most swapped neighbours, e.g.
+CEIP-7F3K9-QX2M4-TBC8Z. Guessing a live one is hopeless: with a million tickets, one guess in about
+10^15 hits any of them. References of the first format (`CEIP-7F3K`, 20 bits) stay valid everywhere
+a reference is read; none is made any more.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +15,63 @@ import re
 import secrets
 
 PREFIX = "CEIP-"
-# Crockford's base32: no I, L, O or U, so a reference read aloud or retyped is unambiguous.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-LENGTH = 4
-_IN_TEXT = re.compile(r"\[\s*CEIP-([0-9A-HJKMNP-TV-Z]{4})\s*\]", re.IGNORECASE)
-_BARE = re.compile(r"^CEIP-[0-9A-HJKMNP-TV-Z]{4}$")
+RANDOM_SYMBOLS = 14
+GROUP = 5
+RANDOM_BITS = RANDOM_SYMBOLS * 5
+LEGACY_LENGTH = 4
+_SYMBOL = "[0-9A-HJKMNP-TV-Z]"
+_NEW = rf"{_SYMBOL}{{5}}-{_SYMBOL}{{5}}-{_SYMBOL}{{5}}"
+_LEGACY = rf"{_SYMBOL}{{4}}"
+_IN_TEXT = re.compile(rf"\[\s*CEIP-({_NEW}|{_LEGACY})\s*\]", re.IGNORECASE)
+_BARE = re.compile(rf"^CEIP-(?:{_NEW}|{_LEGACY})$")
+
+
+def check_symbol(symbols: str) -> str:
+    """Luhn mod 32 over Crockford symbols."""
+    total, factor = 0, 2
+    for symbol in reversed(symbols):
+        addend = factor * ALPHABET.index(symbol)
+        total += addend // 32 + addend % 32
+        factor = 1 if factor == 2 else 2
+    return ALPHABET[(32 - total % 32) % 32]
+
+
+def _grouped(symbols: str) -> str:
+    return "-".join(symbols[i : i + GROUP] for i in range(0, len(symbols), GROUP))
 
 
 def new_ref() -> str:
-    return PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    body = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_SYMBOLS))
+    return PREFIX + _grouped(body + check_symbol(body))
+
+
+def is_valid(ref: str) -> bool:
+    """A well-formed reference of either format whose check symbol (new format) is right."""
+    if not _BARE.fullmatch(ref):
+        return False
+    symbols = ref[len(PREFIX) :].replace("-", "")
+    return len(symbols) == LEGACY_LENGTH or check_symbol(symbols[:-1]) == symbols[-1]
 
 
 def normalize(ref: str) -> str:
-    """`ceip-7f3k` or `7F3K` -> CEIP-7F3K; ValueError when it is not a reference."""
+    """`ceip-7f3k`, `7F3K` or `7f3k9qx2m4tbc8z` -> the canonical reference; ValueError otherwise."""
     text = ref.strip().upper()
-    if not text.startswith(PREFIX):
-        text = PREFIX + text
-    if not _BARE.fullmatch(text):
-        raise ValueError(f"not a ticket reference: {ref!r} (expected CEIP-XXXX)")
+    if text.startswith(PREFIX):
+        text = text[len(PREFIX) :]
+    symbols = text.replace("-", "")
+    if len(symbols) == RANDOM_SYMBOLS + 1:
+        text = _grouped(symbols)
+    text = PREFIX + text
+    if not is_valid(text):
+        raise ValueError(f"not a ticket reference: {ref!r} (expected CEIP-XXXXX-XXXXX-XXXXX or CEIP-XXXX)")
     return text
 
 
 def refs_in_subject(subject: str) -> tuple[str, ...]:
-    """References written as [CEIP-XXXX] in a subject, in order."""
-    return tuple(dict.fromkeys(PREFIX + m.upper() for m in _IN_TEXT.findall(subject)))
+    """Valid references written as [CEIP-...] in a subject, in order."""
+    found = (PREFIX + m.upper() for m in _IN_TEXT.findall(subject))
+    return tuple(dict.fromkeys(r for r in found if is_valid(r)))
 
 
 def subject_tag(ref: str) -> str:

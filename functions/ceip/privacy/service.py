@@ -409,21 +409,29 @@ class TicketService:
         return ticket, chosen, extended, computed
 
     def acknowledge(self, ref: str, *, actor: str = SYSTEM) -> Ticket:
-        """Send a pending or failed acknowledgement now."""
-        ticket = self._owing_acknowledgement(ref)
+        """Send a pending or failed acknowledgement now; a person (any actor but `system`) also sends
+        one that waits for a person (unverified sender, daily cap reached)."""
+        by_person = actor != SYSTEM
+        ticket = self._owing_acknowledgement(ref, by_person=by_person)
         return acknowledge(
-            self.store, ticket.ref, mailer=self.mailer, mail_from=self.mail_from, now=self.clock, actor=actor
+            self.store,
+            ticket.ref,
+            mailer=self.mailer,
+            mail_from=self.mail_from,
+            now=self.clock,
+            actor=actor,
+            by_person=by_person,
         )
 
     def draft_acknowledgement(self, ref: str) -> bytes:
         """The acknowledgement `acknowledge` would send now; sends and records nothing."""
-        ticket = self._owing_acknowledgement(ref)
+        ticket = self._owing_acknowledgement(ref, by_person=True)
         _, raw = compose_acknowledgement(ticket, mail_from=self.mail_from, at=self.clock())
         return raw
 
-    def _owing_acknowledgement(self, ref: str) -> Ticket:
+    def _owing_acknowledgement(self, ref: str, *, by_person: bool) -> Ticket:
         ticket = self.get(ref)
-        if not needs_acknowledgement(ticket):
+        if not needs_acknowledgement(ticket, by_person=by_person):
             raise RequestRefused(
                 f"{ticket.ref} needs no acknowledgement by e-mail "
                 f"(status {ticket.status.value}, acknowledgement {ticket.acknowledgement.state.value})"

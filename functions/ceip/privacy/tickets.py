@@ -96,6 +96,9 @@ class AckState(StrEnum):
     FAILED = "failed"
     NOT_REQUIRED = "not_required"
     BY_POST = "by_post"
+    BY_PERSON = "by_person"
+    """Owed, but sent only when a person decides to (`ceip privacy ack`): the sender is unverified or
+    a daily cap on automatic mail was reached (the reason says which)."""
 
 
 class Acknowledgement(BaseModel):
@@ -178,6 +181,11 @@ class Ticket(BaseModel):
     """The requester's e-mail (or, for letters, postal) address: the only personal data kept beyond the
     message itself; redacted when the ticket has been closed for the retention period."""
     sender_is_email: bool = True
+    sender_verified: bool | None = None
+    """Whether SES's verdicts authenticate the From address (authentication.py); None when nothing
+    was checked (letters, tickets filed before the check existed)."""
+    authentication: str | None = None
+    """The basis of that answer: `dmarc`, `spf+dkim`, or why not (`dmarc-fail`, `spf-not-aligned`...)."""
     language: str | None = None
     labels: tuple[Label, ...] = ()
     labels_by: str = SYSTEM
@@ -195,6 +203,9 @@ class Ticket(BaseModel):
     messages: tuple[MessageRecord, ...] = ()
     deny_reason: DenyReason | None = None
     duplicate_of: str | None = None
+    claimed_ref: str | None = None
+    """The ticket this message claimed to answer (a reference or a message id of its thread) although
+    its sender is not that ticket's authenticated requester: a person checks and merges."""
     closed_at: datetime | None = None
     redacted_at: datetime | None = None
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from ceip.privacy.allowance import DynamoAllowance, MailAllowance
 from ceip.privacy.inbox import RawMailStore, S3RawMailStore
 from ceip.privacy.mailer import Mailer, SesMailer
 from ceip.privacy.service import TicketService
@@ -20,6 +21,7 @@ class PrivacyPorts:
     tickets: TicketStore
     inbox: RawMailStore
     mailer: Mailer
+    allowance: MailAllowance
 
 
 def build_ports(settings: PrivacySettings) -> PrivacyPorts:
@@ -27,6 +29,7 @@ def build_ports(settings: PrivacySettings) -> PrivacyPorts:
         tickets=DynamoTicketStore(settings.tickets_table),
         inbox=S3RawMailStore(settings.inbox_bucket),
         mailer=SesMailer(),
+        allowance=DynamoAllowance(settings.tickets_table),
     )
 
 

@@ -19,12 +19,17 @@ class Filters:
     """Answer due on or before this day."""
     assignee: str | None = None
     unacknowledged: bool = False
+    unverified: bool = False
+    """Only tickets whose sender SES's verdicts did not authenticate."""
 
 
 def ack_pending(ticket: Ticket) -> bool:
-    return ticket.acknowledgement.state in (AckState.PENDING, AckState.FAILED, AckState.BY_POST) and (
-        ticket.status in (Status.RECEIVED, Status.QUARANTINED, Status.TRIAGED)
-    )
+    return ticket.acknowledgement.state in (
+        AckState.PENDING,
+        AckState.FAILED,
+        AckState.BY_POST,
+        AckState.BY_PERSON,
+    ) and (ticket.status in (Status.RECEIVED, Status.QUARANTINED, Status.TRIAGED))
 
 
 def nearest_deadline(ticket: Ticket) -> date:
@@ -51,6 +56,7 @@ def matches(ticket: Ticket, filters: Filters, today: date) -> bool:
         and (filters.due_before is None or ticket.deadlines.answer_due <= filters.due_before)
         and (filters.assignee is None or ticket.assignee == filters.assignee)
         and (not filters.unacknowledged or ack_pending(ticket))
+        and (not filters.unverified or ticket.sender_verified is False)
     )
 
 
