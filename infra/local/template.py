@@ -148,9 +148,13 @@ class Template:
         return local_physical_name(logical_id)
 
     def reference(self, logical_id: str) -> str:
-        """What !Ref gives: the local name, or the ARN for the types whose Ref is one (SNS topics)."""
-        if self.resources.get(logical_id, {}).get("Type") == "AWS::SNS::Topic":
+        """What !Ref gives: the local name, or the ARN for the types whose Ref is one (SNS topics), or
+        the URL for a queue (in AWS's form: boto3 sends it to AWS_ENDPOINT_URL, moto finds it by name)."""
+        kind = self.resources.get(logical_id, {}).get("Type")
+        if kind == "AWS::SNS::Topic":
             return self.attribute(logical_id, "Arn")
+        if kind == "AWS::SQS::Queue":
+            return self.attribute(logical_id, "QueueUrl")
         return self.physical_name(logical_id)
 
     def attribute(self, logical_id: str, attribute: str) -> str:
@@ -174,7 +178,7 @@ class Template:
             resource = {"dynamodb": f"table/{name}", "lambda": f"function:{name}"}.get(svc, name)
             return f"arn:aws:{svc}:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{resource}"
         if attribute == "QueueUrl":
-            return name
+            return f"https://sqs.{LOCAL_REGION}.amazonaws.com/{LOCAL_ACCOUNT}/{name}"
         return name
 
     def resolve(self, value: Any) -> Any:

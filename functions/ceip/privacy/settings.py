@@ -21,6 +21,20 @@ class PrivacySettings(Settings):
         default=deadlines.DEFAULT_INTERNAL_TARGET_DAYS, alias="PRIVACY_INTERNAL_TARGET_DAYS", ge=1, le=30
     )
     closed_retention_days: int = Field(default=365, alias="PRIVACY_CLOSED_RETENTION_DAYS", ge=1, le=3650)
+    # The function's own dead letters (ceip.privacy.dead_letters); unset (the CLI), a failure just fails.
+    dead_letter_queue_url: str | None = Field(
+        default=None, alias="PRIVACY_DEAD_LETTER_QUEUE_URL", min_length=1
+    )
+    delivery_attempts_table: str | None = Field(
+        default=None, alias="PRIVACY_DELIVERY_ATTEMPTS_TABLE", min_length=3, max_length=255
+    )
+    delivery_attempts: int = Field(
+        default=3,
+        alias="PRIVACY_DELIVERY_ATTEMPTS",
+        ge=1,
+        le=3,
+        description="1 + Lambda's MaximumRetryAttempts",
+    )
 
 
 @cache
