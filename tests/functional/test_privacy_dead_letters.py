@@ -140,7 +140,7 @@ def test_an_error_quoting_the_headers_leaves_only_its_class_in_the_dead_letter(
     message_id, event = privacy_aws.receive(mail(sender=SENDER, extra=CANARY_HEADERS))
     # When every delivery fails
     for _ in range(2):
-        with pytest.raises(ValueError, match="cannot parse"):
+        with pytest.raises(ValueError, match=r"^ValueError$"):  # its message may quote the mail: redacted
             invoke(event, context)
     assert invoke(event, context)["dead_lettered"] == [message_id]
     # Then the dead letter names the class, not the message

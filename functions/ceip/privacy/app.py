@@ -92,6 +92,7 @@ def deliver(record: SesRecord, context: LambdaContext) -> intake.IntakeResult | 
         with dead_letters.deadline(remaining):
             return file_message(record)
     except Exception as failure:
+        dead_letters.redact(failure)
         try:
             letter = _give_up(settings, record, failure)
         except Exception as unsent:

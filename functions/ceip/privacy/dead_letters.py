@@ -29,7 +29,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
+from ceip.privacy.inbox import InboxUnavailable
+from ceip.privacy.ticket_table import TicketStoreUnavailable
 from ceip.runtime.lazy_client import LazyClient
 
 if TYPE_CHECKING:
@@ -162,6 +165,24 @@ def give_up(
     )
     queue.send(letter)
     return letter
+
+
+_MESSAGES_WITHOUT_MAIL = (ClientError, BotoCoreError, TicketStoreUnavailable, InboxUnavailable)
+
+
+def redact(failure: BaseException) -> None:
+    """Strip, in place, the message of a failure and of every exception behind it, keeping their types
+    and tracebacks: a parser's message may quote the mail (a header, an address), and Lambda's runtime
+    and Powertools' tracer log the message of an error that leaves the handler. AWS's own errors keep
+    theirs (an error code and AWS's text, nothing of the mail), and so do the adapters' errors that
+    carry only such a code."""
+    seen: set[int] = set()
+    current: BaseException | None = failure
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if not isinstance(current, _MESSAGES_WITHOUT_MAIL):
+            current.args = (type(current).__name__,)
+        current = current.__cause__ or current.__context__
 
 
 class DeadlineExceeded(Exception):
