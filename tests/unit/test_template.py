@@ -798,7 +798,7 @@ def test_the_key_policy_admits_the_account_and_three_services_each_bound_to_what
     assert not {"kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"} & set(
         by_sid["AccountAdministersKey"]["Action"]
     )
-    assert by_sid["AccountPrincipalsUseKeyThroughIam"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert by_sid["NamedRolesUseKey"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     grants_ = by_sid["DynamoDbGrantsForTables"]
     assert grants_["Condition"]["StringEquals"]["kms:ViaService"] == "dynamodb.us-east-1.amazonaws.com"
     assert grants_["Condition"]["Bool"]["kms:GrantIsForAWSResource"] is True
@@ -817,6 +817,107 @@ def test_the_key_policy_admits_the_account_and_three_services_each_bound_to_what
         "aws:SourceAccount": "123456789012",
     }
     assert services["cloudwatch.amazonaws.com"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+
+
+CRYPTO_ACTIONS = {
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:CreateGrant",
+}
+ROLE = "arn:aws:iam::123456789012:role/"
+
+
+def key_statements(template: Template) -> list[dict[str, Any]]:
+    policy = template.resolve(template.resources["DataKey"]["Properties"]["KeyPolicy"])
+    return list(policy["Statement"])
+
+
+def decrypting_roles(template: Template) -> list[str]:
+    """The role ARNs (patterns) the key policy lets decrypt; every other statement that allows kms:Decrypt
+    must be a service's, bound by a condition."""
+    roles: list[str] = []
+    for statement in key_statements(template):
+        actions = set(as_list(statement["Action"]))
+        assert not any(a.endswith("*") for a in actions), statement["Sid"]
+        if statement["Effect"] != "Allow" or "kms:Decrypt" not in actions:
+            continue
+        principal = statement["Principal"]
+        if "Service" in principal:
+            assert statement["Condition"], statement["Sid"]
+            continue
+        assert principal == {"AWS": "arn:aws:iam::123456789012:root"}, statement["Sid"]
+        assert set(statement["Condition"]) == {"ArnLike"}, statement["Sid"]
+        (names,) = statement["Condition"]["ArnLike"].values()
+        assert list(statement["Condition"]["ArnLike"]) == ["aws:PrincipalArn"]
+        roles.extend(as_list(names))
+    return roles
+
+
+def test_only_the_stacks_roles_decrypt_with_the_key_and_no_person_by_default(template: Template) -> None:
+    # Given the key policy with the template's defaults (no privacy-team or operator role)
+    roles = decrypting_roles(template)
+    # Then Decrypt goes to the function and schedule roles of this stack only, each by its own name
+    assert sorted(roles) == sorted(
+        f"{ROLE}ceip-local-{name}Role-*"
+        for name in (
+            "IngestFunction",
+            "PrivacyRequestsFunction",
+            "PurgeFunction",
+            "AggregateFunction",
+            "PrivacyFunction",
+            "PurgeSchedule",
+            "AggregateSchedule",
+        )
+    )
+    assert not any(r.endswith(":root") or r == "" for r in roles)
+    # and the account's administrators keep the key manageable without any cryptographic action
+    (admin,) = [s for s in key_statements(template) if s["Sid"] == "AccountAdministersKey"]
+    assert {"kms:PutKeyPolicy", "kms:GetKeyPolicy", "kms:ScheduleKeyDeletion"} <= set(admin["Action"])
+    assert not CRYPTO_ACTIONS & set(admin["Action"])
+    # and the one other account-wide statement is DynamoDB's grants for its tables, nothing to decrypt with
+    root = [
+        s for s in key_statements(template) if s["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    ]
+    assert sorted(s["Sid"] for s in root) == [
+        "AccountAdministersKey",
+        "DynamoDbGrantsForTables",
+        "NamedRolesUseKey",
+    ]
+
+
+def test_the_privacy_team_and_operator_roles_decrypt_when_named(template: Template) -> None:
+    # Given a deployment naming the two roles
+    team, operator = f"{ROLE}ceip-privacy-team", f"{ROLE}ops/ceip-operator"
+    named = template.with_parameters({"PrivacyTeamRoleArn": team, "OperatorRoleArn": operator})
+    # Then both, and only they, join the stack's roles
+    assert set(decrypting_roles(named)) - set(decrypting_roles(template)) == {team, operator}
+    assert len(decrypting_roles(named)) == len(decrypting_roles(template)) + 2
+    # and each parameter accepts a role ARN only
+    for name in ("PrivacyTeamRoleArn", "OperatorRoleArn"):
+        pattern = template.body["Parameters"][name]["AllowedPattern"]
+        assert re.fullmatch(pattern, team) and re.fullmatch(pattern, "")
+        assert not re.fullmatch(pattern, "arn:aws:iam::123456789012:root")
+        assert not re.fullmatch(pattern, "arn:aws:iam::123456789012:user/alex")
+
+
+def test_the_key_policy_names_exactly_the_roles_sam_and_the_template_give_a_kms_statement(
+    template: Template, transformed: Template
+) -> None:
+    # Given every role of the deployed stack whose own policy uses the data key
+    users = set()
+    for logical_id, role in transformed.of_type("AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in as_list(policy["PolicyDocument"]["Statement"]):
+                if any(a.startswith("kms:") for a in as_list(statement["Action"])):
+                    users.add(logical_id)
+    # Then the key policy names each of them by its generated name, and no other role of the stack
+    assert {f"{ROLE}ceip-local-{logical_id}-*" for logical_id in users} == set(decrypting_roles(template))
+    # and each such name fits IAM's 64 characters untruncated for a stack name of 22 characters
+    assert max(len(f"{'s' * 22}-{logical_id}-") + 13 for logical_id in users) <= 64
 
 
 KMS_NEEDS = {
