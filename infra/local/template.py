@@ -20,6 +20,9 @@ LOCAL_REGION = "us-east-1"
 
 _MULTI_ARG_TAGS = {"GetAtt"}
 
+_NO_VALUE = object()
+"""What !Ref AWS::NoValue resolves to: removed from the list or mapping that holds it."""
+
 
 class _CfnLoader(yaml.SafeLoader):
     """SafeLoader that turns !Ref, !Sub, !GetAtt ... into their long {"Ref": ...} forms."""
@@ -148,9 +151,13 @@ class Template:
         return local_physical_name(logical_id)
 
     def reference(self, logical_id: str) -> str:
-        """What !Ref gives: the local name, or the ARN for the types whose Ref is one (SNS topics)."""
-        if self.resources.get(logical_id, {}).get("Type") == "AWS::SNS::Topic":
+        """What !Ref gives: the local name, or the ARN for the types whose Ref is one (SNS topics), or
+        the URL for a queue (in AWS's form: boto3 sends it to AWS_ENDPOINT_URL, moto finds it by name)."""
+        kind = self.resources.get(logical_id, {}).get("Type")
+        if kind == "AWS::SNS::Topic":
             return self.attribute(logical_id, "Arn")
+        if kind == "AWS::SQS::Queue":
+            return self.attribute(logical_id, "QueueUrl")
         return self.physical_name(logical_id)
 
     def attribute(self, logical_id: str, attribute: str) -> str:
@@ -174,11 +181,36 @@ class Template:
             resource = {"dynamodb": f"table/{name}", "lambda": f"function:{name}"}.get(svc, name)
             return f"arn:aws:{svc}:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{resource}"
         if attribute == "QueueUrl":
-            return name
+            return f"https://sqs.{LOCAL_REGION}.amazonaws.com/{LOCAL_ACCOUNT}/{name}"
         return name
 
+    def condition(self, name: str) -> bool:
+        """A condition of the template's Conditions section, evaluated with the parameters."""
+        return self._holds(self.body.get("Conditions", {})[name])
+
+    def _holds(self, spec: Any) -> bool:
+        if isinstance(spec, Mapping) and len(spec) == 1:
+            ((function, arguments),) = spec.items()
+            if function == "Fn::Equals":
+                left, right = arguments
+                return str(self.resolve(left)) == str(self.resolve(right))
+            if function == "Fn::Not":
+                (inner,) = arguments
+                return not self._holds(inner)
+        raise ValueError(f"no local evaluation of the condition {spec!r}")
+
     def resolve(self, value: Any) -> Any:
+        """The value with every intrinsic function resolved; what !Ref AWS::NoValue removes is left out."""
+        resolved = self._resolve(value)
+        return None if resolved is _NO_VALUE else resolved
+
+    def _resolve(self, value: Any) -> Any:
         if isinstance(value, Mapping):
+            if value == {"Ref": "AWS::NoValue"}:
+                return _NO_VALUE
+            if set(value) == {"Fn::If"}:
+                name, when_true, when_false = value["Fn::If"]
+                return self._resolve(when_true if self.condition(str(name)) else when_false)
             if set(value) == {"Ref"}:
                 return self.reference(str(value["Ref"]))
             if set(value) == {"Fn::GetAtt"}:
@@ -190,9 +222,10 @@ class Template:
             if set(value) == {"Fn::Join"}:
                 separator, parts = value["Fn::Join"]
                 return str(separator).join(str(self.resolve(p)) for p in parts)
-            return {k: self.resolve(v) for k, v in value.items()}
+            items = {k: self._resolve(v) for k, v in value.items()}
+            return {k: v for k, v in items.items() if v is not _NO_VALUE}
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [v for v in (self._resolve(v) for v in value) if v is not _NO_VALUE]
         return value
 
     def _substitute(self, spec: Any) -> str:

@@ -16,6 +16,8 @@ export, logs or metrics. The API canaries must be found nowhere at all.
 
 from __future__ import annotations
 
+import base64
+import copy
 import gzip
 import json
 import logging
@@ -434,3 +436,106 @@ def test_the_scan_finds_a_canary_planted_in_each_place_and_form(
     # and the gzip canary is only in the old version, which the scan read as well
     versions = {f.place for f in scan.findings if f.place.startswith(f"s3://{reports}/{key}")}
     assert len(versions) == 1
+
+
+# -- queues, dead-letter queues included ------------------------------------------------------------------
+def stack_queues(stack: LocalStack) -> dict[str, str]:
+    """Logical id -> local name of every queue the template declares."""
+    return {lid: stack.template.physical_name(lid) for lid in stack.template.of_type("AWS::SQS::Queue")}
+
+
+def test_a_mail_that_fails_every_attempt_leaves_its_identifiers_and_no_canary_in_any_queue(
+    stack: LocalStack, output: OutputCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given filing fails for a mail whose headers carry the canaries, with an error that quotes them
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError(f"cannot parse Received: from [{MAIL_V4}] ([{MAIL_V6}]) for <{SENDER}>")
+
+    monkeypatch.setattr(privacy_app.intake, "receive", broken)
+    raw = inbound_mail(subject="My data", body="Please delete my data.")
+    message_id = new_message_id()
+    key = inbound_key(message_id)
+    boto3.client("s3").put_object(Bucket=os.environ["INBOX_BUCKET"], Key=key, Body=raw)
+    event = ses_event(raw, message_id=message_id, received_at=datetime.now(UTC))
+    assert MAIL_V4 in json.dumps(event)  # the event SES hands over carries them
+
+    # When SES's asynchronous event is delivered as Lambda would: the first try and its two retries
+    for _ in range(2):
+        # (the error leaves the handler without its message: Lambda and the tracer log it)
+        with pytest.raises(ValueError, match=r"^ValueError$"):
+            privacy_app.lambda_handler(copy.deepcopy(event), LambdaContext("PrivacyFunction", 60))
+    result = privacy_app.lambda_handler(copy.deepcopy(event), LambdaContext("PrivacyFunction", 60))
+    assert result["dead_lettered"] == [message_id]
+
+    # Then every queue of the stack is read, and the privacy dead-letter queue holds the one record
+    scan = scan_everything(stack, output, *MAIL_CANARIES)
+    queues = stack_queues(stack)
+    assert set(scan.queues) == set(queues.values()) and len(queues) == 3
+    assert scan.queues[queues["PrivacyDeadLetterQueue"]] == 1
+    # and no mail canary is in any queue, table, log line (the failures' included) or metric: only in
+    # the raw message itself
+    places = {place.split("?versionId=", 1)[0] for place in scan.places(*MAIL_CANARIES)}
+    assert places == {f"s3://{os.environ['INBOX_BUCKET']}/{key}"}, "\n".join(map(str, scan.findings))
+    # and the record is what the team needs to find that raw message again
+    sqs = boto3.client("sqs")
+    url = stack.template.reference("PrivacyDeadLetterQueue")
+    (letter,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    body = json.loads(letter["Body"])
+    assert (body["ses_message_id"], body["key"], body["attempts"], body["failure"]) == (
+        message_id,
+        key,
+        3,
+        "ValueError",
+    )
+    assert SENDER not in letter["Body"] and "Received" not in letter["Body"]
+
+
+def test_the_scan_reads_every_message_of_every_queue_finds_a_planted_canary_and_consumes_nothing(
+    stack: LocalStack, output: OutputCapture
+) -> None:
+    # Given a dead-letter queue with more messages than one receive returns, the canary in the last
+    # (in the body as base64) and in a message attribute of another queue's only message
+    sqs = boto3.client("sqs")
+    queues = stack_queues(stack)
+    privacy = stack.template.reference("PrivacyDeadLetterQueue")
+    purge = stack.template.reference("PurgeDeadLetterQueue")
+    for index in range(23):
+        sqs.send_message(QueueUrl=privacy, MessageBody=json.dumps({"filler": index}))
+    encoded = base64.b64encode(f'{{"Received": "from [{MAIL_V4}]"}}'.encode()).decode()
+    assert MAIL_V4 not in encoded
+    sqs.send_message(QueueUrl=privacy, MessageBody=encoded)
+    sqs.send_message(
+        QueueUrl=purge,
+        MessageBody='{"action": "purge"}',
+        MessageAttributes={"ErrorMessage": {"DataType": "String", "StringValue": f"from {MAIL_V6}"}},
+    )
+
+    # When everything is scanned
+    scan = scan_everything(stack, output, *MAIL_CANARIES)
+
+    # Then both canaries are found, in their queues and forms
+    found = {(f.place.split("/")[2], f.canary, f.form) for f in scan.findings if f.place.startswith("sqs://")}
+    assert (queues["PrivacyDeadLetterQueue"], MAIL_V4, "base64+0") in found or any(
+        q == queues["PrivacyDeadLetterQueue"] and c == MAIL_V4 and form.startswith("base64")
+        for q, c, form in found
+    ), found
+    assert (queues["PurgeDeadLetterQueue"], MAIL_V6, "text") in found, found
+    # and every message was read
+    assert scan.queues[queues["PrivacyDeadLetterQueue"]] == 24
+    assert scan.queues[queues["PurgeDeadLetterQueue"]] == 1
+    assert scan.queues[queues["AggregateDeadLetterQueue"]] == 0
+    # and none was consumed: all are visible again at once
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=privacy,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert (
+        attributes["ApproximateNumberOfMessages"],
+        attributes["ApproximateNumberOfMessagesNotVisible"],
+    ) == (
+        "24",
+        "0",
+    )
+    again = Scan(tuple(Canary(a) for a in MAIL_CANARIES))
+    scan_queues(again, sqs)
+    assert again.queues == scan.queues

@@ -89,6 +89,8 @@ class Scan:
     canaries: tuple[Canary, ...]
     findings: list[Finding] = field(default_factory=list)
     scanned: Counter[str] = field(default_factory=Counter)
+    queues: dict[str, int] = field(default_factory=dict)
+    """Queue name -> messages read from it."""
 
     def blob(self, kind: str, place: str, data: bytes) -> None:
         self.scanned[kind] += 1
@@ -224,13 +226,48 @@ def scan_secrets(scan: Scan, secrets: Any) -> None:
         scan.text("secret", f"secretsmanager://{secret['Name']}", value.get("SecretString", ""))
 
 
-def scan_queues(scan: Scan, sqs: Any) -> None:
-    """Messages waiting in any queue (the dead-letter queues), read without consuming them for long."""
-    for url in sqs.list_queues().get("QueueUrls", []):
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
-        for message in messages.get("Messages", []):
-            scan.text("sqs-message", f"sqs://{url}/{message['MessageId']}", message["Body"])
+QUEUE_HOLD_SECONDS = 120
+"""How long the scan hides the messages it has read (so a receive cannot return them twice) before it
+makes them visible again: longer than any queue's scan takes."""
+
+
+def scan_queues(scan: Scan, sqs: Any) -> list[str]:
+    """Every message of every queue (dead-letter queues included): body, system attributes and message
+    attributes. Messages are received with a visibility timeout until the queue returns none, then made
+    visible again, so the scan consumes nothing. Returns the URLs of the queues read."""
+    urls = [url for page in sqs.get_paginator("list_queues").paginate() for url in page.get("QueueUrls", [])]
+    for url in urls:
+        name = url.rsplit("/", 1)[-1]
+        handles: list[str] = []
+        seen: set[str] = set()
+        try:
+            while True:
+                answer = sqs.receive_message(
+                    QueueUrl=url,
+                    MaxNumberOfMessages=10,
+                    VisibilityTimeout=QUEUE_HOLD_SECONDS,
+                    WaitTimeSeconds=0,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                )
+                messages = answer.get("Messages", [])
+                if not messages:
+                    break
+                for message in messages:
+                    handles.append(message["ReceiptHandle"])
+                    if message["MessageId"] in seen:
+                        continue
+                    seen.add(message["MessageId"])
+                    place = f"sqs://{name}/{message['MessageId']}"
+                    scan.text("sqs-message", place, message["Body"])
+                    kept = {k: message.get(k, {}) for k in ("Attributes", "MessageAttributes")}
+                    scan.blob("sqs-message-attributes", place, _item_bytes(kept))
+        finally:
+            for handle in handles:
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
         scan.scanned["sqs-queue"] += 1
+        scan.queues[name] = len(seen)
+    return urls
 
 
 def scan_moto_state(scan: Scan, endpoint: str, skip: tuple[str, ...] = ()) -> None:

@@ -228,12 +228,19 @@ def test_privacy_function_reads_and_retires_raw_mail_uses_its_table_and_sends_as
         ),
         ("dynamodb:UpdateItem", table),
         ("ses:SendRawEmail", "arn:aws:ses:us-east-1:123456789012:identity/example.com"),
+        (
+            "dynamodb:UpdateItem",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/ceip-local-privacydeliveryattemptstable",
+        ),
+        ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:ceip-local-privacydeadletterqueue"),
         ("kms:Decrypt", DATA_KEY),
         ("kms:GenerateDataKey", DATA_KEY),
     }
     # UpdateItem only for the daily counters of automatic mail, never for a ticket
     (update,) = [
-        s for s in statements(template.resources["PrivacyFunction"]) if s["Action"] == "dynamodb:UpdateItem"
+        s
+        for s in statements(template.resources["PrivacyFunction"])
+        if s["Action"] == "dynamodb:UpdateItem" and template.resolve(s["Resource"]) == table
     ]
     assert update["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CAP#*"]}}
     (send,) = [
@@ -312,12 +319,61 @@ def test_tickets_table_is_recoverable_encrypted_and_indexed_by_status(template: 
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["status", "status_since"]
 
 
-def test_privacy_events_that_fail_their_retries_land_in_a_queue(template: Template) -> None:
-    function = template.resources["PrivacyFunction"]["Properties"]
-    assert function["DeadLetterQueue"]["Type"] == "SQS"
-    assert template.resolve(function["DeadLetterQueue"]["TargetArn"]).endswith(
-        ":ceip-local-privacydeadletterqueue"
+def test_no_whole_ses_event_can_reach_a_queue_the_handler_sends_identifiers_on_the_last_attempt(
+    template: Template, transformed: Template
+) -> None:
+    from ceip.privacy.settings import PrivacySettings
+
+    # Given PrivacyFunction as declared and as SAM deploys it
+    declared = template.resources["PrivacyFunction"]["Properties"]
+    deployed = transformed.resources["PrivacyFunction"]["Properties"]
+    # Then Lambda keeps no failed event anywhere: no dead-letter queue, no destination
+    assert "DeadLetterQueue" not in declared and "DeadLetterConfig" not in deployed
+    assert "DestinationConfig" not in declared["EventInvokeConfig"]
+    invoke_configs = [
+        c["Properties"]
+        for c in transformed.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": "PrivacyFunction"}
+    ]
+    assert [bool(c.get("DestinationConfig")) for c in invoke_configs] == [False]  # SAM writes {}
+    # and the handler gives up on the attempt after Lambda's last retry, into the privacy queue
+    (privacy,) = [f for f in template.functions() if f.logical_id == "PrivacyFunction"]
+    settings = PrivacySettings.from_environment(privacy.environment)
+    assert settings.delivery_attempts == declared["EventInvokeConfig"]["MaximumRetryAttempts"] + 1 == 3
+    assert settings.dead_letter_queue_url == (
+        "https://sqs.us-east-1.amazonaws.com/123456789012/ceip-local-privacydeadletterqueue"
     )
+    assert settings.delivery_attempts_table == "ceip-local-privacydeliveryattemptstable"
+    # and the attempts table holds counts that expire
+    table = template.resources["PrivacyDeliveryAttemptsTable"]["Properties"]
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["ses_message_id"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_every_other_lambda_dead_letter_receives_a_scheduler_input_without_personal_data(
+    template: Template,
+) -> None:
+    # Given every function that keeps Lambda's own dead-letter queue (which stores the whole event)
+    with_queue = {
+        logical_id: function["Properties"]
+        for logical_id, function in template.of_type("AWS::Serverless::Function").items()
+        if "DeadLetterQueue" in function["Properties"]
+    }
+    assert with_queue.keys() == {"PurgeFunction", "AggregateFunction"}
+    for logical_id, props in with_queue.items():
+        # Then its only invokers are its schedules, whose inputs are fixed and name no person or machine
+        inputs = [e["Properties"]["Input"] for e in props["Events"].values()]
+        assert all(e["Type"] == "ScheduleV2" for e in props["Events"].values()), logical_id
+        assert set(inputs) <= {
+            '{"action": "purge"}',
+            '{"action": "resume"}',
+            '{"scheduled_time": "<aws.scheduler.scheduled-time>"}',
+        }, logical_id
+    # and no permission lets anything else invoke them
+    permitted = {
+        p["Properties"]["FunctionName"]["Ref"] for p in template.of_type("AWS::Lambda::Permission").values()
+    }
+    assert not permitted & with_queue.keys()
 
 
 # ---------------------------------------------------------------- aggregation (AggregateFunction)
@@ -640,8 +696,9 @@ def test_actions_that_only_take_any_resource_are_allowed_on_it_and_nothing_else_
 
 @pytest.fixture(scope="module")
 def transformed() -> Template:
-    """The template after SAM's transform (tools/sam_transform.py in .tools/sam, which `make lint` builds)."""
-    python = ROOT / ".tools" / "sam" / "bin" / "python"
+    """The template after SAM's transform (tools/sam_transform.py in .tools/sam, which `make lint` builds;
+    CEIP_SAM_PYTHON names another interpreter with aws-sam-translator, say a checkout's that shares one)."""
+    python = Path(os.environ.get("CEIP_SAM_PYTHON") or ROOT / ".tools" / "sam" / "bin" / "python")
     if not python.exists():
         pytest.skip("no .tools/sam: run `make sam-transform` (make test builds it) to check SAM's roles")
     env = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true"}
@@ -697,7 +754,8 @@ def test_lambda_and_scheduler_may_encrypt_into_every_dead_letter_queue_they_send
             senders.append(
                 (target["RoleArn"]["Fn::GetAtt"][0], transformed.resolve(target["DeadLetterConfig"]["Arn"]))
             )
-    assert len(senders) == 5, "purge, aggregate and privacy functions; daily purge and aggregation schedules"
+    # PrivacyFunction has none: its handler sends its own dead letters (test above, grants test).
+    assert len(senders) == 4, "purge and aggregate functions; daily purge and aggregation schedules"
     for role_id, queue in senders:
         grants_of_role = allowed(role_id)
         assert ("sqs:SendMessage", queue) in grants_of_role, role_id
@@ -750,7 +808,7 @@ def test_the_key_policy_admits_the_account_and_three_services_each_bound_to_what
     assert not {"kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"} & set(
         by_sid["AccountAdministersKey"]["Action"]
     )
-    assert by_sid["AccountPrincipalsUseKeyThroughIam"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert by_sid["NamedRolesUseKey"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     grants_ = by_sid["DynamoDbGrantsForTables"]
     assert grants_["Condition"]["StringEquals"]["kms:ViaService"] == "dynamodb.us-east-1.amazonaws.com"
     assert grants_["Condition"]["Bool"]["kms:GrantIsForAWSResource"] is True
@@ -769,6 +827,109 @@ def test_the_key_policy_admits_the_account_and_three_services_each_bound_to_what
         "aws:SourceAccount": "123456789012",
     }
     assert services["cloudwatch.amazonaws.com"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+
+
+CRYPTO_ACTIONS = {
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:CreateGrant",
+}
+ROLE = "arn:aws:iam::123456789012:role/"
+
+
+def key_statements(template: Template) -> list[dict[str, Any]]:
+    policy = template.resolve(template.resources["DataKey"]["Properties"]["KeyPolicy"])
+    return list(policy["Statement"])
+
+
+def decrypting_roles(template: Template) -> list[str]:
+    """The role ARNs (patterns) the key policy lets decrypt; every other statement that allows kms:Decrypt
+    must be a service's, bound by a condition."""
+    roles: list[str] = []
+    for statement in key_statements(template):
+        actions = set(as_list(statement["Action"]))
+        assert not any(a.endswith("*") for a in actions), statement["Sid"]
+        if statement["Effect"] != "Allow" or "kms:Decrypt" not in actions:
+            continue
+        principal = statement["Principal"]
+        if "Service" in principal:
+            assert statement["Condition"], statement["Sid"]
+            continue
+        assert principal == {"AWS": "arn:aws:iam::123456789012:root"}, statement["Sid"]
+        assert set(statement["Condition"]) == {"ArnLike"}, statement["Sid"]
+        (names,) = statement["Condition"]["ArnLike"].values()
+        assert list(statement["Condition"]["ArnLike"]) == ["aws:PrincipalArn"]
+        roles.extend(as_list(names))
+    return roles
+
+
+def test_only_the_stacks_roles_decrypt_with_the_key_and_no_person_by_default(template: Template) -> None:
+    # Given the key policy with the template's defaults (no privacy-team or operator role)
+    roles = decrypting_roles(template)
+    # Then Decrypt goes to the function and schedule roles of this stack and its export link signer only,
+    # each by its own name
+    assert sorted(roles) == sorted(
+        f"{ROLE}ceip-local-{name}Role-*"
+        for name in (
+            "ExportLinkSigner",
+            "IngestFunction",
+            "PrivacyRequestsFunction",
+            "PurgeFunction",
+            "AggregateFunction",
+            "PrivacyFunction",
+            "PurgeSchedule",
+            "AggregateSchedule",
+        )
+    )
+    assert not any(r.endswith(":root") or r == "" for r in roles)
+    # and the account's administrators keep the key manageable without any cryptographic action
+    (admin,) = [s for s in key_statements(template) if s["Sid"] == "AccountAdministersKey"]
+    assert {"kms:PutKeyPolicy", "kms:GetKeyPolicy", "kms:ScheduleKeyDeletion"} <= set(admin["Action"])
+    assert not CRYPTO_ACTIONS & set(admin["Action"])
+    # and the one other account-wide statement is DynamoDB's grants for its tables, nothing to decrypt with
+    root = [
+        s for s in key_statements(template) if s["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    ]
+    assert sorted(s["Sid"] for s in root) == [
+        "AccountAdministersKey",
+        "DynamoDbGrantsForTables",
+        "NamedRolesUseKey",
+    ]
+
+
+def test_the_privacy_team_and_operator_roles_decrypt_when_named(template: Template) -> None:
+    # Given a deployment naming the two roles
+    team, operator = f"{ROLE}ceip-privacy-team", f"{ROLE}ops/ceip-operator"
+    named = template.with_parameters({"PrivacyTeamRoleArn": team, "OperatorRoleArn": operator})
+    # Then both, and only they, join the stack's roles
+    assert set(decrypting_roles(named)) - set(decrypting_roles(template)) == {team, operator}
+    assert len(decrypting_roles(named)) == len(decrypting_roles(template)) + 2
+    # and each parameter accepts a role ARN only
+    for name in ("PrivacyTeamRoleArn", "OperatorRoleArn"):
+        pattern = template.body["Parameters"][name]["AllowedPattern"]
+        assert re.fullmatch(pattern, team) and re.fullmatch(pattern, "")
+        assert not re.fullmatch(pattern, "arn:aws:iam::123456789012:root")
+        assert not re.fullmatch(pattern, "arn:aws:iam::123456789012:user/alex")
+
+
+def test_the_key_policy_names_exactly_the_roles_sam_and_the_template_give_a_kms_statement(
+    template: Template, transformed: Template
+) -> None:
+    # Given every role of the deployed stack whose own policy uses the data key
+    users = set()
+    for logical_id, role in transformed.of_type("AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in as_list(policy["PolicyDocument"]["Statement"]):
+                if any(a.startswith("kms:") for a in as_list(statement["Action"])):
+                    users.add(logical_id)
+    # Then the key policy names each of them by its generated name, and no other role of the stack
+    assert {f"{ROLE}ceip-local-{logical_id}-*" for logical_id in users} == set(decrypting_roles(template))
+    # and each such name fits IAM's 64 characters untruncated for a stack name of 22 characters
+    assert max(len(f"{'s' * 22}-{logical_id}-") + 13 for logical_id in users) <= 64
 
 
 KMS_NEEDS = {
@@ -845,6 +1006,65 @@ def test_every_function_has_an_errors_and_a_throttles_alarm(template: Template) 
             alarm = targets[(metric, name)]
             assert (alarm["Namespace"], alarm["Statistic"]) == ("AWS/Lambda", "Sum"), (logical_id, metric)
             assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["Threshold"] == 0
+
+
+def public_functions(template: Template) -> set[str]:
+    """Functions reachable from outside the stack: behind the HTTP API, or invokable by a service
+    through a permission (SES's receipt rule)."""
+    behind_api = {
+        logical_id
+        for logical_id, function in template.of_type("AWS::Serverless::Function").items()
+        if any(e["Type"] == "HttpApi" for e in function["Properties"].get("Events", {}).values())
+    }
+    permitted = {
+        p["Properties"]["FunctionName"]["Ref"] for p in template.of_type("AWS::Lambda::Permission").values()
+    }
+    return behind_api | permitted
+
+
+def test_each_public_function_has_its_reserved_concurrency_as_a_documented_parameter(
+    template: Template,
+) -> None:
+    # Given the functions reachable from outside
+    public = public_functions(template)
+    assert public == {"IngestFunction", "PrivacyRequestsFunction", "PrivacyFunction"}
+    parameters = template.body["Parameters"]
+    reserved = {}
+    for logical_id in public:
+        # Then each reserves concurrency from a parameter of its own, with bounds and a description
+        value = template.resources[logical_id]["Properties"]["ReservedConcurrentExecutions"]
+        assert set(value) == {"Ref"}, logical_id
+        parameter = parameters[value["Ref"]]
+        assert parameter["Type"] == "Number" and parameter["MinValue"] >= 1, logical_id
+        assert len(parameter["Description"]) > 40, logical_id
+        reserved[logical_id] = int(parameter["Default"])
+    assert (
+        len({template.resources[f]["Properties"]["ReservedConcurrentExecutions"]["Ref"] for f in public}) == 3
+    )
+    # and the defaults keep ingest's room for the API's steady rate and leave the account's unreserved
+    # minimum (100 of the default 1000), the purge's and the aggregation's one each included
+    assert reserved["IngestFunction"] >= int(parameters["ThrottlingRateLimit"]["Default"])
+    assert reserved["PrivacyRequestsFunction"] >= int(
+        parameters["PrivacyRequestsThrottlingBurstLimit"]["Default"]
+    )
+    assert sum(reserved.values()) + 2 <= 1000 - 100
+    # and a flood of mail is capped below the API functions' share
+    assert reserved["PrivacyFunction"] < reserved["PrivacyRequestsFunction"] < reserved["IngestFunction"]
+
+
+def test_each_public_function_alarms_on_any_throttle_into_the_alarm_topic(template: Template) -> None:
+    targets = alarm_targets(template)
+    for logical_id in public_functions(template):
+        alarm = targets[("Throttles", template.physical_name(logical_id))]
+        assert (alarm["Namespace"], alarm["Statistic"], alarm["Period"]) == ("AWS/Lambda", "Sum", 300)
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0), logical_id
+        assert alarm["AlarmActions"] == [template.reference("AlarmTopic")], logical_id
+
+
+def test_an_event_the_privacy_function_drops_without_a_dead_letter_alarms(template: Template) -> None:
+    alarm = alarm_targets(template)[("AsyncEventsDropped", template.physical_name("PrivacyFunction"))]
+    assert (alarm["Namespace"], alarm["Statistic"], alarm["Threshold"]) == ("AWS/Lambda", "Sum", 0)
+    assert alarm["AlarmActions"] == [template.reference("AlarmTopic")]
 
 
 def test_every_dead_letter_queue_alarms_as_soon_as_it_holds_a_message(template: Template) -> None:

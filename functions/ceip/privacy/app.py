@@ -9,10 +9,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ceip.privacy import intake, retention
+from ceip.privacy import dead_letters, intake, retention
 from ceip.privacy.authentication import Verdicts
 from ceip.privacy.ses_event import ScheduledAction, SesEvent, SesRecord, is_ses_event
-from ceip.privacy.settings import privacy_settings
+from ceip.privacy.settings import PrivacySettings, privacy_settings
 from ceip.privacy.wiring import build_ports
 from ceip.runtime.clock import utc_now
 from ceip.runtime.observability import observe
@@ -94,6 +94,57 @@ def file_message(record: SesRecord) -> intake.IntakeResult:
     return result
 
 
+DEADLINE_MARGIN_SECONDS = 5.0
+"""Time left, at the deadline, to count the failure and send the dead letter before Lambda's timeout."""
+
+
+def deliver(record: SesRecord, context: LambdaContext) -> intake.IntakeResult | dead_letters.DeadLetter:
+    """File one message; on its last failed attempt, a dead letter (identifiers only) instead of an error.
+
+    Earlier failures propagate, so Lambda retries the event (docs/security.md, "Dead letters")."""
+    settings = privacy_settings()
+    remaining = context.get_remaining_time_in_millis() / 1000 - DEADLINE_MARGIN_SECONDS
+    try:
+        with dead_letters.deadline(remaining):
+            return file_message(record)
+    except Exception as failure:
+        dead_letters.redact(failure)
+        try:
+            letter = _give_up(settings, record, failure)
+        except Exception as unsent:
+            # The invocation fails with the message's own error: Lambda retries, or drops the event
+            # after its last retry (AsyncEventsDropped alarms). The whole event never reaches a queue.
+            logger.error("dead_letter_failed", error=type(unsent).__name__)
+            raise failure from None
+        if letter is None:
+            raise
+        observability.count("MessagesDeadLettered")
+        logger.error(
+            "message_dead_lettered",
+            ses_message_id=letter.ses_message_id,
+            attempts=letter.attempts,
+            failure=letter.failure,
+        )
+        return letter
+
+
+def _give_up(
+    settings: PrivacySettings, record: SesRecord, failure: Exception
+) -> dead_letters.DeadLetter | None:
+    if settings.dead_letter_queue_url is None or settings.delivery_attempts_table is None:
+        return None
+    message_id = record.ses.mail.messageId
+    return dead_letters.give_up(
+        ses_message_id=message_id,
+        key=inbound_key(message_id),
+        failure=failure,
+        attempts=dead_letters.DynamoDeliveryAttempts(settings.delivery_attempts_table),
+        queue=dead_letters.SqsDeadLetterQueue(settings.dead_letter_queue_url),
+        max_attempts=settings.delivery_attempts,
+        now=utc_now(),
+    )
+
+
 def daily_run() -> retention.DailyResult:
     settings = privacy_settings()
     ports = build_ports(settings)
@@ -121,8 +172,15 @@ def daily_run() -> retention.DailyResult:
 @observability.handler()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_ses_event(event):
-        results = [file_message(record) for record in SesEvent.model_validate(event).Records]
-        return {"filed": [{"ref": r.ref, "outcome": r.outcome.value} for r in results]}
+        results = [deliver(record, context) for record in SesEvent.model_validate(event).Records]
+        return {
+            "filed": [
+                {"ref": r.ref, "outcome": r.outcome.value}
+                for r in results
+                if isinstance(r, intake.IntakeResult)
+            ],
+            "dead_lettered": [r.ses_message_id for r in results if isinstance(r, dead_letters.DeadLetter)],
+        }
     if event.get("action") is not None:
         ScheduledAction.model_validate(event)
         result = daily_run()

@@ -49,6 +49,21 @@ class PrivacySettings(Settings):
         description="automatic acknowledgements in total per UTC day",
     )
 
+    # The function's own dead letters (ceip.privacy.dead_letters); unset (the CLI), a failure just fails.
+    dead_letter_queue_url: str | None = Field(
+        default=None, alias="PRIVACY_DEAD_LETTER_QUEUE_URL", min_length=1
+    )
+    delivery_attempts_table: str | None = Field(
+        default=None, alias="PRIVACY_DELIVERY_ATTEMPTS_TABLE", min_length=3, max_length=255
+    )
+    delivery_attempts: int = Field(
+        default=3,
+        alias="PRIVACY_DELIVERY_ATTEMPTS",
+        ge=1,
+        le=3,
+        description="1 + Lambda's MaximumRetryAttempts",
+    )
+
     @property
     def limits(self) -> mime_limits.Limits:
         return mime_limits.Limits(self.max_message_bytes, self.max_mime_parts, self.max_mime_depth)
