@@ -43,8 +43,10 @@ class Caps:
 
 
 def sender_digest(address: str, day: date) -> str:
-    """The address's counter key for `day`: equal for the same address that day, unlinkable across
-    days (the HMAC key is the day)."""
+    """The address's counter key for `day`: equal for the same address that day, different across days
+    (the HMAC key is the day). Not a secret: whoever has the address can compute it, as whoever reads
+    the table can read the ticket holding that address; it keeps the address itself out of the counter
+    item, which expires after COUNTER_DAYS."""
     key = f"ceip-automatic-mail:{day.isoformat()}".encode()
     return hmac.new(key, address.strip().lower().encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
 
