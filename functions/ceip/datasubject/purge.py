@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import time
 import uuid
-import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from ceip.datasubject.purge_state import NO_COUNTS, Counts, PassState, Phase
 from ceip.datasubject.request_store import RequestPort
 from ceip.machines.machine_key import MachineKeyer
 from ceip.machines.suppression import MachineKeySet
+from ceip.storage.gzip_members import CorruptGzip, inflate
 from ceip.storage.keys import REPORTS_PREFIX
 from ceip.storage.report_objects import ReportObjects, StoredObject
 
@@ -273,9 +273,10 @@ class Purger:
 
     @staticmethod
     def _inflate(raw: bytes) -> bytes | None:
+        """Every gzip member (DuckDB reads them all, so must the proof); None when any is corrupt."""
         try:
-            return zlib.decompress(raw, wbits=16 + zlib.MAX_WBITS)
-        except zlib.error:
+            return inflate(raw)
+        except CorruptGzip:
             return None
 
     def _split(self, data: bytes) -> tuple[list[tuple[bytes, str | None]], Counter[str]]:
