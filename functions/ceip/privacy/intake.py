@@ -182,8 +182,8 @@ class _Intake:
                     automatic=record.automatic,
                     defects=len(record.defects),
                     guids_added=gained.added,
-                    # Past the ticket's bound: counted, never named; absent when none was dropped.
-                    **({"guids_dropped": gained.dropped} if gained.dropped else {}),
+                    # Past the ticket's bound: counted, never named; None (not shown) when none was.
+                    guids_dropped=gained.dropped or None,
                 )
             ]
             # Auto-replies are filed but never reopen a ticket.
