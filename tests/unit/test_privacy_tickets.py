@@ -6,18 +6,21 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ceip.privacy import deadlines, references, templates
+from ceip.privacy import classify, deadlines, references, templates
 from ceip.privacy.tickets import (
+    MAX_GUIDS_PER_TICKET,
     OPEN,
     REOPENED_BY_REPLY,
     TRANSITIONS,
     Channel,
     DenyReason,
+    GuidsAdded,
     IllegalTransition,
     MissingReason,
     Status,
     Ticket,
     transition,
+    with_guids,
 )
 from ceip.storage import inbox_keys
 
@@ -144,3 +147,22 @@ def test_acknowledgement_template_per_language(language: str | None, subject: st
 def test_templates_substitute_text_once() -> None:
     rendered = templates.render(templates.Kind.NEED_INFO, "en", ref="CEIP-7F3K", text="Say $ref and $due")
     assert "Say $ref and $due" in rendered.body
+
+
+def test_with_guids_adds_new_ones_in_order_up_to_the_bound_and_counts_the_rest() -> None:
+    # Given a ticket with two GUIDs and a bound of four
+    current = ("a", "b")
+    # When five are offered, one already on the ticket and one repeated
+    result = with_guids(current, ["b", "c", "d", "c", "e", "f"], bound=4)
+    # Then the first two new ones fit, the other two are counted as dropped
+    assert (result.guids, result.added, result.dropped) == (("a", "b", "c", "d"), 2, 2)
+    # And a ticket at or past the bound (an older, larger one) gains nothing and loses nothing
+    assert with_guids(("a", "b", "c", "d", "e"), ["f"], bound=4) == GuidsAdded(
+        ("a", "b", "c", "d", "e"), 0, 1
+    )
+    assert with_guids(current, ["a"], bound=4) == GuidsAdded(current, 0, 0)
+
+
+def test_one_message_never_brings_more_guids_than_a_ticket_holds() -> None:
+    # A new ticket takes a message's GUIDs without the bound's check: that needs this to hold
+    assert classify.MAX_GUIDS <= MAX_GUIDS_PER_TICKET

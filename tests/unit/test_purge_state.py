@@ -1,11 +1,13 @@
 """The purge's saved records: a checkpoint and a progress record written before the state moved into
-its own module (bytes captured from that code) load, resume and are written again byte for byte."""
+its own module (bytes captured from that code) load, resume and are written again byte for byte; and
+what a served request's receipt makes of its status."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 
+from ceip.datasubject.model import Receipt, RequestStatus, StatusReason, served_status
 from ceip.datasubject.purge_checkpoint import encode
 from ceip.datasubject.purge_state import Counts, PassState, Phase
 
@@ -71,3 +73,28 @@ def test_a_new_pass_starts_in_the_purge_phase_and_saves_it_as_the_earlier_code_d
     assert saved["phase"] == "purge"
     del saved["phase"]
     assert PassState.from_dict(saved).phase is Phase.PURGE
+
+
+def test_a_request_is_fulfilled_only_when_every_object_was_read_and_none_holds_the_machine() -> None:
+    # Given receipts: clean, with reports left, with an unreadable object
+    def receipt(remaining: int, unreadable: int) -> Receipt:
+        keys = ("reports/dt=2026-11-28/hr=02/x.ndjson.gz",) if unreadable else ()
+        return Receipt(5, 1, 2, 0, 5, remaining, unreadable, "2026-11-28T03:00:00Z", keys)
+
+    clean, left, unreadable = receipt(0, 0), receipt(1, 0), receipt(0, 1)
+    # Then only the clean one fulfils; the others stay in progress, each with its reason
+    assert [served_status(r) for r in (clean, left, unreadable)] == [
+        RequestStatus.FULFILLED,
+        RequestStatus.IN_PROGRESS,
+        RequestStatus.IN_PROGRESS,
+    ]
+    assert [r.open_reason for r in (clean, left, receipt(2, 3), unreadable)] == [
+        None,
+        StatusReason.REPORTS_REMAINING,
+        StatusReason.REPORTS_REMAINING,
+        StatusReason.OBJECTS_UNREADABLE,
+    ]
+    # And the receipt, keys included, survives its stored form; an older receipt reads with none
+    assert Receipt.from_dict(unreadable.as_dict()) == unreadable
+    older = {k: v for k, v in clean.as_dict().items() if k != "unreadable_object_keys"}
+    assert Receipt.from_dict(older) == clean

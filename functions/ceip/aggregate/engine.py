@@ -32,6 +32,7 @@ from ceip.aggregate.sketches import SKETCH_KEY_VERSION, DaySketch, SketchKey, Wi
 from ceip.aggregate.tables import FileFormat, engine_table, formats
 from ceip.machines.sketch_key import SketchSalt
 from ceip.storage.aggregate_keys import Audience
+from ceip.storage.csv_cells import csv_select
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -710,8 +711,13 @@ def _copy(
     """COPY one table, sorted, to `parts` part files; a table that fits one file is written without
     LIMIT/OFFSET."""
     directory.mkdir(parents=True, exist_ok=True)
-    options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
-    select = f"SELECT * FROM {_identifier(table)} ORDER BY ALL"
+    if fmt == "parquet":
+        options = "FORMAT parquet, COMPRESSION zstd"
+        select = f"SELECT * FROM {_identifier(table)} ORDER BY ALL"
+    else:  # text cells a spreadsheet would run as formulas get an apostrophe; rows in the same order
+        options = "FORMAT csv, HEADER true"
+        columns = con.execute(f"DESCRIBE {_identifier(table)}").fetchall()
+        select = csv_select(table, [(str(c[0]), str(c[1])) for c in columns])
     paths = []
     for part in range(parts):
         path = directory / f"part-{part:05d}.{fmt}"

@@ -37,7 +37,17 @@ from ceip.runtime.settings import MissingSettings
 from ceip.storage.exports import S3ExportWriter
 from ceip.storage.report_objects import S3ReportObjects
 
-REQUEST_COLUMNS = ("REQUEST", "STATUS", "ORIGIN", "EXPECTED BY", "REMOVED", "OBJECTS", "REMAINING", "DONE")
+REQUEST_COLUMNS = (
+    "REQUEST",
+    "STATUS",
+    "ORIGIN",
+    "EXPECTED BY",
+    "REMOVED",
+    "OBJECTS",
+    "REMAINING",
+    "UNREADABLE",
+    "DONE",
+)
 
 
 # -- the data-subject side, adapted to ceip.privacy.data_requests' ports -----------------------------
@@ -221,6 +231,7 @@ def _request_view(request: ErasureRequest) -> dict[str, Any]:
         "origin": request.origin,
         "received_at": iso(request.received_at),
         "expected_by": iso(request.expected_by),
+        "status_reason": request.status_reason,
         "receipt": request.receipt.as_dict() if request.receipt else None,
     }
 
@@ -235,6 +246,7 @@ def _request_row(request: ErasureRequest) -> list[object]:
         r.reports_removed if r else "",
         r.objects_rewritten if r else "",
         r.verification_remaining if r else "",
+        r.verification_unreadable_objects if r else "",
         r.completed_at if r else "",
     ]
 
@@ -257,6 +269,14 @@ def request_summary(request: ErasureRequest) -> str:
         f"  verified:     a re-scan of {r.verification_objects_scanned} object(s) found "
         f"{r.verification_remaining} remaining",
     ]
+    if r.verification_unreadable_objects:
+        lines.append(
+            f"  unreadable:   {r.verification_unreadable_objects} object version(s) could not be read; the "
+            "request stays open and the next purge tries again. Repair or remove: "
+            + (", ".join(r.unreadable_object_keys) or "-")
+        )
+    if request.status_reason:
+        lines.append(f"  open because: {request.status_reason.value}")
     return "\n".join(lines)
 
 
@@ -271,6 +291,8 @@ def _request_line(request: ErasureRequest) -> str:
             f"{r.verification_objects_scanned} objects found {r.verification_remaining}; "
             f"done {r.completed_at}"
         )
+    if request.status_reason:
+        line += f"; open: {request.status_reason.value}"
     return line
 
 

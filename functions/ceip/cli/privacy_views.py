@@ -10,10 +10,10 @@ from datetime import date, datetime
 from email import policy
 from typing import Any
 
-from ceip.cli.tables import spreadsheet_safe
 from ceip.privacy import worklist
 from ceip.privacy.service import ThreadMessage
 from ceip.privacy.tickets import HistoryEntry, Ticket
+from ceip.storage.csv_cells import spreadsheet_safe
 
 LIST_COLUMNS = ("REF", "STATUS", "LABELS", "NEXT DUE", "ANSWER DUE", "TARGET", "ACK", "ASSIGNEE", "FLAGS")
 CSV_COLUMNS = (

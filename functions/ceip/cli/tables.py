@@ -9,19 +9,11 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-"""A spreadsheet evaluates a cell starting with one of these as a formula (CSV injection)."""
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Text that a spreadsheet shows as text: a leading apostrophe before a formula's first character
-    (OWASP's advice); numbers and other cells unchanged. Senders and subjects come from strangers."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+from ceip.storage.csv_cells import spreadsheet_safe
 
 
 def write_csv(headers: Sequence[str], rows: Sequence[Sequence[object]], stream: TextIO) -> None:
+    """Text cells neutralised against CSV injection (storage/csv_cells)."""
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(headers)
     writer.writerows([spreadsheet_safe(v) for v in row] for row in rows)

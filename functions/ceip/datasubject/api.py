@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from ceip.api import body, problems
 from ceip.api.problems import ProblemError
 from ceip.api.responses import json_response, public_resolver
-from ceip.datasubject.model import ErasureRequest, iso
+from ceip.datasubject.model import ErasureRequest, Receipt, iso
 from ceip.datasubject.request_store import RequestStoreUnavailable
 from ceip.datasubject.schemas import PrivacyRequestAccepted, PrivacyRequestIn, PrivacyRequestStatusOut
 from ceip.datasubject.settings import datasubject_settings
@@ -80,9 +80,17 @@ def status_view(request: ErasureRequest) -> PrivacyRequestStatusOut:
             "status": request.status.value,
             "received_at": iso(request.received_at),
             "expected_by": iso(request.expected_by),
-            "receipt": request.receipt.as_dict() if request.receipt else None,
+            "status_reason": request.status_reason,
+            "receipt": _public_receipt(request.receipt) if request.receipt else None,
         }
     )
+
+
+def _public_receipt(receipt: Receipt) -> dict[str, Any]:
+    """The receipt without the unreadable objects' keys: internal layout, for the team's CLI only."""
+    view = receipt.as_dict()
+    del view["unreadable_object_keys"]
+    return view
 
 
 @observability.handler(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from typing import Any
 from ceip.datasubject.model import iso
 from ceip.machines.machine_key import canonical_guid
 from ceip.storage.exports import ExportWriter
+from ceip.storage.gzip_members import CorruptGzip, inflate
 from ceip.storage.keys import REPORTS_PREFIX
 from ceip.storage.report_objects import ReportObjects
 
@@ -49,8 +49,9 @@ def collect_reports(machine_id: str, objects: ReportObjects) -> tuple[list[dict[
         if not stored.has_current:
             continue
         try:
-            data = zlib.decompress(objects.read(stored.key, stored.latest_version), wbits=16 + zlib.MAX_WBITS)
-        except zlib.error:
+            # Every member: an object Firehose appended to holds later reports after the first.
+            data = inflate(objects.read(stored.key, stored.latest_version))
+        except CorruptGzip:
             continue
         if needle in data:
             reports.extend(json.loads(line) for line in line_with_needle.findall(data))

@@ -16,6 +16,20 @@ class RequestStatus(StrEnum):
 
 OPEN_STATUSES = frozenset({RequestStatus.RECEIVED, RequestStatus.IN_PROGRESS})
 
+
+class StatusReason(StrEnum):
+    """Why a request the purge served is still in progress (its receipt says how many)."""
+
+    REPORTS_REMAINING = "reports_remaining"
+    """The verification re-scan still found reports of the machine."""
+    OBJECTS_UNREADABLE = "objects_unreadable"
+    """Some objects could not be read: they cannot be proven free of the machine."""
+
+
+MAX_UNREADABLE_KEYS = 20
+"""Keys of unreadable objects a receipt names (the count is always exact): enough to start with, and a
+bucket full of corrupt objects does not grow every request's item."""
+
 DEFAULT_PURGE_HOUR_UTC = 3
 PURGE_ALLOWANCE = timedelta(hours=3)
 """How long the daily purge may take, on top of its start time, in the promise we give clients."""
@@ -44,11 +58,30 @@ class Receipt:
     verification_objects_scanned: int
     verification_remaining: int
     verification_unreadable_objects: int
-    """Objects the re-scan could not decompress (corrupt): they cannot be proven free of the machine."""
+    """Objects the re-scan could not decompress (corrupt): they cannot be proven free of the machine, so
+    the request stays open and the next pass tries again."""
     completed_at: str
+    unreadable_object_keys: tuple[str, ...] = ()
+    """The first MAX_UNREADABLE_KEYS of those objects' S3 keys (a day, an hour, a digest: no GUID), for
+    the operator; the team's CLI shows them, the public status API only the count."""
+
+    @property
+    def proven(self) -> bool:
+        """Every object was read and none holds the machine: only then is the request fulfilled."""
+        return self.verification_remaining == 0 and self.verification_unreadable_objects == 0
+
+    @property
+    def open_reason(self) -> StatusReason | None:
+        if self.verification_remaining:
+            return StatusReason.REPORTS_REMAINING
+        if self.verification_unreadable_objects:
+            return StatusReason.OBJECTS_UNREADABLE
+        return None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["unreadable_object_keys"] = list(self.unreadable_object_keys)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Receipt:
@@ -61,6 +94,7 @@ class Receipt:
             verification_remaining=int(data["verification_remaining"]),
             verification_unreadable_objects=int(data.get("verification_unreadable_objects", 0)),
             completed_at=str(data["completed_at"]),
+            unreadable_object_keys=tuple(map(str, data.get("unreadable_object_keys", ()))),
         )
 
 
@@ -78,6 +112,18 @@ class ErasureRequest:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def status_reason(self) -> StatusReason | None:
+        """Why a served request is still open; None when fulfilled or not yet served."""
+        if not self.is_open or self.receipt is None:
+            return None
+        return self.receipt.open_reason
+
+
+def served_status(receipt: Receipt) -> RequestStatus:
+    """What a pass writes beside a receipt: fulfilled only when the receipt proves the erasure."""
+    return RequestStatus.FULFILLED if receipt.proven else RequestStatus.IN_PROGRESS
 
 
 def iso(moment: datetime) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import time
 import uuid
-import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,12 +20,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from ceip.datasubject.guid_scan import KeyLookup, SuppressedGuids, split_lines
-from ceip.datasubject.model import ErasureRequest, Receipt, RequestStatus, iso
+from ceip.datasubject.model import MAX_UNREADABLE_KEYS, ErasureRequest, Receipt, iso, served_status
 from ceip.datasubject.purge_checkpoint import CheckpointStore
 from ceip.datasubject.purge_state import NO_COUNTS, Counts, PassState, Phase
 from ceip.datasubject.request_store import RequestPort
 from ceip.machines.machine_key import MachineKeyer
 from ceip.machines.suppression import MachineKeySet
+from ceip.storage.gzip_members import CorruptGzip, inflate
 from ceip.storage.keys import REPORTS_PREFIX
 from ceip.storage.report_objects import ReportObjects, StoredObject
 
@@ -49,6 +49,9 @@ class PurgeStatus(StrEnum):
     """Stopped before the deadline; the next run resumes from the checkpoint."""
     UNVERIFIED = "unverified"
     """The re-scan still found lines of some machine: its request stays open."""
+    OBJECTS_UNREADABLE = "objects_unreadable"
+    """Some objects could not be read: no request can be proven, every served one stays open (the next
+    pass serves them again; an operator repairs or removes the objects its receipts name)."""
 
 
 @dataclass(frozen=True)
@@ -273,9 +276,10 @@ class Purger:
 
     @staticmethod
     def _inflate(raw: bytes) -> bytes | None:
+        """Every gzip member (DuckDB reads them all, so must the proof); None when any is corrupt."""
         try:
-            return zlib.decompress(raw, wbits=16 + zlib.MAX_WBITS)
-        except zlib.error:
+            return inflate(raw)
+        except CorruptGzip:
             return None
 
     def _split(self, data: bytes) -> tuple[list[tuple[bytes, str | None]], Counter[str]]:
@@ -291,13 +295,17 @@ class Purger:
         for stored, bodies in self.objects.read_each(every_version):
             if self.deadline.passed():
                 raise Interrupted
+            unreadable = False
             for raw in bodies:
                 data = self._inflate(raw)
                 if data is None:
                     state.verify_unreadable += 1
+                    unreadable = True
                     continue
                 if self._scan.any_in(data):
                     state.remaining.update(self._split(data)[1])
+            if unreadable and len(state.verify_unreadable_keys) < MAX_UNREADABLE_KEYS:
+                state.verify_unreadable_keys.append(stored.key)
             state.verify_scanned += 1
             state.verify_last_key = stored.key
             if time.monotonic() - saved_at >= CHECKPOINT_SECONDS:
@@ -325,10 +333,10 @@ class Purger:
                 if first:
                     for request in served:
                         self._serve(state, request, self._receipt(state, request.machine_key))
-                else:  # one clean receipt for all (nothing found, nothing left): a flood's million
-                    write = self.requests.set_status
+                else:  # one receipt for all (nothing found, nothing left): a flood's million
+                    write, status = self.requests.set_status, served_status(nothing)
                     for request in served:
-                        write(request.request_id, RequestStatus.FULFILLED, nothing)
+                        write(request.request_id, status, nothing)
                         state.served += 1
                 state.cursor = cursor
                 if cursor is None:
@@ -355,15 +363,14 @@ class Purger:
             verification_remaining=state.remaining[key],
             verification_unreadable_objects=state.verify_unreadable,
             completed_at=state.completed_at or iso(self.now()),
+            unreadable_object_keys=tuple(state.verify_unreadable_keys),
         )
 
     def _serve(self, state: PassState, request: ErasureRequest, receipt: Receipt) -> None:
         """A request whose machine had lines found (the first sweep)."""
         if receipt.verification_remaining:
             state.unverified += 1
-            self.requests.set_status(request.request_id, RequestStatus.IN_PROGRESS, receipt)
-        else:
-            self.requests.set_status(request.request_id, RequestStatus.FULFILLED, receipt)
+        self.requests.set_status(request.request_id, served_status(receipt), receipt)
         state.served += 1
         state.found_ids.append(request.request_id)
 
@@ -372,7 +379,7 @@ class Purger:
         self.requests.set_pass_cutoff(None)
         self.checkpoints.clear()
         return PurgeOutcome(
-            PurgeStatus.UNVERIFIED if state.unverified else PurgeStatus.FULFILLED,
+            _ended(unverified=bool(state.unverified), unreadable=bool(state.verify_unreadable)),
             tuple(dict.fromkeys(state.found_ids)),
             state.served,
             state.objects_scanned,
@@ -395,18 +402,23 @@ class Purger:
                 verification_remaining=remaining[key],
                 verification_unreadable_objects=state.verify_unreadable,
                 completed_at=completed,
+                unreadable_object_keys=tuple(state.verify_unreadable_keys),
             )
             if remaining[key]:
                 fulfilled = False
-                self.requests.set_status(request_id, RequestStatus.IN_PROGRESS, receipt)
-            else:
-                self.requests.set_status(request_id, RequestStatus.FULFILLED, receipt)
+            self.requests.set_status(request_id, served_status(receipt), receipt)
         self.checkpoints.clear()
         return PurgeOutcome(
-            PurgeStatus.FULFILLED if fulfilled else PurgeStatus.UNVERIFIED,
+            _ended(unverified=not fulfilled, unreadable=bool(state.verify_unreadable)),
             tuple(state.request_ids),
             len(state.request_ids),
             state.objects_scanned,
             sum(state.counts.removed.values()),
             state.counts.unreadable_objects,
         )
+
+
+def _ended(*, unverified: bool, unreadable: bool) -> PurgeStatus:
+    if unverified:
+        return PurgeStatus.UNVERIFIED
+    return PurgeStatus.OBJECTS_UNREADABLE if unreadable else PurgeStatus.FULFILLED

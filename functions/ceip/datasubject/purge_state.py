@@ -78,6 +78,8 @@ class PassState:
     verify_scanned: int = 0
     remaining: Counter[str] = field(default_factory=Counter)
     verify_unreadable: int = 0
+    verify_unreadable_keys: list[str] = field(default_factory=list)
+    """The first unreadable objects' keys (model.MAX_UNREADABLE_KEYS), for the receipts."""
     saves: int = 0
     """Full checkpoints saved: a progress record extends the one it names."""
     since_save: Counts = field(default_factory=Counts)
@@ -114,6 +116,9 @@ class PassState:
             "verify_scanned": self.verify_scanned,
             "remaining": dict(self.remaining),
             "verify_unreadable": self.verify_unreadable,
+            **(
+                {"verify_unreadable_keys": self.verify_unreadable_keys} if self.verify_unreadable_keys else {}
+            ),
             "saves": self.saves,
             **self._fulfil_dict(),
         }
@@ -152,6 +157,7 @@ class PassState:
             verify_scanned=int(data.get("verify_scanned", 0)),
             remaining=Counter(data.get("remaining", {})),
             verify_unreadable=int(data.get("verify_unreadable", 0)),
+            verify_unreadable_keys=list(data.get("verify_unreadable_keys", [])),
             saves=int(data.get("saves", 0)),
             cutoff=data.get("cutoff"),
             sweep=int(data.get("sweep", 1)),

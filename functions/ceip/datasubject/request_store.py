@@ -223,8 +223,16 @@ def _lost_a_race(error: ClientError) -> bool:
     return bool(reasons & _RACE_REASONS)
 
 
-def _attr(value: Any) -> dict[str, str]:
+def _attr(value: Any) -> dict[str, Any]:
+    if isinstance(value, list | tuple):
+        return {"L": [_attr(v) for v in value]}
     return {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
+
+
+def _plain(value: dict[str, Any]) -> Any:
+    """A receipt attribute's value without DynamoDB's type wrapper (lists of strings included)."""
+    inner = next(iter(value.values()))
+    return [_plain(v) for v in inner] if "L" in value else inner
 
 
 def _to_item(request: ErasureRequest) -> dict[str, Any]:
@@ -249,9 +257,7 @@ def _from_item(item: dict[str, Any]) -> ErasureRequest:
         received_at=datetime.fromisoformat(item["received_at"]["S"]),
         expected_by=datetime.fromisoformat(item["expected_by"]["S"]),
         origin=item.get("origin", {}).get("S", "client"),
-        receipt=Receipt.from_dict({k: next(iter(v.values())) for k, v in receipt.items()})
-        if receipt
-        else None,
+        receipt=Receipt.from_dict({k: _plain(v) for k, v in receipt.items()}) if receipt else None,
     )
 
 

@@ -46,7 +46,8 @@ class ReceiptOut(BaseModel):
         description="Reports of this machine the verification re-scan found: 0."
     )
     verification_unreadable_objects: int = Field(
-        description="Corrupt objects the re-scan could not read (an operator should look at them)."
+        description="Corrupt objects the re-scan could not read: while any remain the request stays "
+        "in_progress and the next daily purge tries again (an operator repairs or removes them)."
     )
     completed_at: str
 
@@ -61,4 +62,10 @@ class PrivacyRequestStatusOut(BaseModel):
     status: Literal["received", "in_progress", "fulfilled"]
     received_at: str
     expected_by: str
+    status_reason: Literal["reports_remaining", "objects_unreadable"] | None = Field(
+        default=None,
+        description="Why a request the purge has served is still in_progress: reports of the machine "
+        "were still found, or some stored objects could not be read (the receipt counts them). Absent "
+        "otherwise.",
+    )
     receipt: ReceiptOut | None = None

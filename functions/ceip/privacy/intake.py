@@ -45,6 +45,7 @@ from ceip.privacy.tickets import (
     changed,
     entry,
     transition,
+    with_guids,
 )
 
 UNVERIFIED = "unverified-sender"
@@ -200,12 +201,12 @@ class _Intake:
         guids = classify.extract_guids(mail.subject, mail.text)
 
         def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]]:
-            added = tuple(g for g in guids if g not in ticket.guids) if ticket.redacted_at is None else ()
+            gained = with_guids(ticket.guids, guids if ticket.redacted_at is None else ())
             updated = changed(
                 ticket,
                 at,
                 messages=_appended(ticket, record.model_copy(update={"kind": "reply"})),
-                guids=(*ticket.guids, *added),
+                guids=gained.guids,
             )
             history = [
                 entry(
@@ -215,7 +216,9 @@ class _Intake:
                     ses_message_id=inbound.ses_message_id,
                     automatic=record.automatic,
                     defects=len(record.defects),
-                    guids_added=len(added),
+                    guids_added=gained.added,
+                    # Past the ticket's bound: counted, never named; None (not shown) when none was.
+                    guids_dropped=gained.dropped or None,
                 )
             ]
             # Auto-replies are filed but never reopen a ticket.

@@ -22,6 +22,7 @@ from ceip.privacy.mailer import Mailer, MailerUnavailable
 from ceip.privacy.references import new_ref, normalize
 from ceip.privacy.ticket_table import RefTaken, TicketStore
 from ceip.privacy.tickets import (
+    MAX_GUIDS_PER_TICKET,
     SYSTEM,
     Acknowledgement,
     AckState,
@@ -35,6 +36,7 @@ from ceip.privacy.tickets import (
     changed,
     entry,
     transition,
+    with_guids,
 )
 from ceip.runtime.clock import utc_now
 from ceip.storage.inbox_keys import sent_key
@@ -245,11 +247,17 @@ class TicketService:
         def change(ticket: Ticket) -> tuple[Ticket, list[HistoryEntry]] | None:
             if ticket.redacted_at is not None:
                 raise RequestRefused(f"{ticket.ref} is redacted: nothing can be attached")
-            added = tuple(g for g in chosen if g not in ticket.guids)
-            if not added:
+            result = with_guids(ticket.guids, chosen)
+            if result.dropped:  # all or nothing: the person chooses which GUIDs the ticket keeps
+                raise RequestRefused(
+                    f"{ticket.ref} holds {len(ticket.guids)} machine GUID(s) and a ticket holds at most "
+                    f"{MAX_GUIDS_PER_TICKET}: {result.added + result.dropped} more do not fit; detach some "
+                    "or file the rest on another ticket"
+                )
+            if not result.added:
                 return None
-            updated = changed(ticket, at, guids=(*ticket.guids, *added))
-            return updated, [entry(at, actor, GUIDS_ATTACHED, guids_added=len(added))]
+            updated = changed(ticket, at, guids=result.guids)
+            return updated, [entry(at, actor, GUIDS_ATTACHED, guids_added=result.added)]
 
         return self._change(ref, change)
 

@@ -6,6 +6,8 @@ transaction; automatic changes are made by the actor `system`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -226,6 +228,31 @@ class IllegalTransition(Exception):
 
 class MissingReason(Exception):
     """A transition that needs a reason code or a reference was asked for without it."""
+
+
+MAX_GUIDS_PER_TICKET = 100
+"""Machine GUIDs one ticket holds at most. A GUID costs about 40 bytes of the ticket's item, which
+DynamoDB caps at 400 KB beside the messages' records; a person with more machines than this is a case
+for the team (another ticket), not a list a reply keeps growing (each reply may add MAX_GUIDS)."""
+
+
+@dataclass(frozen=True)
+class GuidsAdded:
+    guids: tuple[str, ...]
+    """The ticket's GUIDs afterwards: the earlier ones in order, then the new ones that fit."""
+    added: int
+    dropped: int
+    """New GUIDs past the bound, left off (counted, never named)."""
+
+
+def with_guids(current: Sequence[str], new: Sequence[str], bound: int = MAX_GUIDS_PER_TICKET) -> GuidsAdded:
+    """Add the GUIDs not yet on a ticket, in order, up to the bound: the one place tickets gain GUIDs
+    after they are filed (the team's attach and a reply's intake)."""
+    known = set(current)
+    fresh = [g for g in dict.fromkeys(new) if g not in known]
+    room = max(0, bound - len(current))
+    kept = fresh[:room]
+    return GuidsAdded((*current, *kept), len(kept), len(fresh) - len(kept))
 
 
 def changed(ticket: Ticket, at: datetime, **updates: Any) -> Ticket:
