@@ -4,6 +4,7 @@ send nothing."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from ceip.cli import main
 from ceip.privacy.ticket_table import DynamoTicketStore
 from ceip.privacy.tickets import Status
-from tests.conftest import INBOX_BUCKET, TICKETS_TABLE, create_api_resources
+from tests.conftest import INBOX_BUCKET, REPORTS_BUCKET, TICKETS_TABLE, create_api_resources
 from tests.functional.test_privacy_cli import receive
 from tests.support.identities import act_as, principal_of
 from tests.support.privacy import PrivacyAws, mail
@@ -311,3 +312,32 @@ def test_a_typed_actor_is_refused(question: str, capsys: Any) -> None:
     code, _, err = run(capsys, "note", question, "hello", "--actor", "somebody-else")
     assert code == 2 and "--actor is no longer accepted" in err
     assert "note" not in actions(question)
+
+
+def test_an_export_over_an_unreadable_object_says_so_to_the_team(
+    question: str, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given one readable object with the machine's report and one that is not gzip at all
+    s3 = boto3.client("s3", region_name="us-east-1")
+    report = {"machine_id": GUID, "report_id": "r-1", "received_at": "2026-12-01T00:00:00Z"}
+    line = json.dumps(report, separators=(",", ":"))  # compact, as ingest stores it
+    s3.put_object(
+        Bucket=REPORTS_BUCKET,
+        Key="reports/dt=2026-12-01/hr=00/a.ndjson.gz",
+        Body=gzip.compress(f"{line}\n".encode()),
+    )
+    s3.put_object(
+        Bucket=REPORTS_BUCKET, Key="reports/dt=2026-12-01/hr=00/b.ndjson.gz", Body=b"\x1f\x8b broken"
+    )
+    run(capsys, "attach", question, GUID)
+    run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")
+    # When another person sends the export
+    act_as(monkeypatch, "ben")
+    code, out, err = run(capsys, "export", question)
+    # Then the readable report is exported, the team is warned, and the history counts the object
+    assert code == 0 and "1 report(s) of 1 machine(s) exported" in out
+    assert "1 report object(s) could not be read" in err
+    (document,) = exported_documents()
+    assert [r["report_id"] for r in document["machines"][0]["reports"]] == ["r-1"]
+    sent = DynamoTicketStore(TICKETS_TABLE).history(question)[-1]
+    assert (sent.action, sent.details["objects_unreadable"]) == ("export_sent", 1)

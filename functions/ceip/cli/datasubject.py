@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -88,7 +89,9 @@ class S3MachineExport:
             approval_id=approval_id,
             link_hours=self.link_hours,
         )
-        return ExportedDocument(result.key, result.reports, result.url, result.expires_at)
+        return ExportedDocument(
+            result.key, result.reports, result.url, result.expires_at, result.objects_unreadable
+        )
 
     def count(self, guid: str) -> int:
         return len(collect_reports(guid, self.objects)[0])
@@ -209,6 +212,12 @@ def run_export(args: argparse.Namespace) -> int:
         f"{ref}: {reports} report(s) of {len(sent.plan.guids)} machine(s) exported and the link sent "
         f"(approved by {sent.plan.approval.approver}; the link works until {iso(sent.document.expires_at)})"
     )
+    if sent.document.objects_unreadable:
+        print(
+            f"{ref}: warning: {sent.document.objects_unreadable} report object(s) could not be read and may "
+            "hold reports missing from the export (docs/operations.md: unreadable objects)",
+            file=sys.stderr,
+        )
     if sent.plan.uncovered:
         print(f"{ref}: {sent.plan.uncovered} GUID(s) on the ticket not covered by the approval: not exported")
     return 0

@@ -34,16 +34,27 @@ class ExportResult:
     key: str
     reports: dict[str, int]
     objects_scanned: int
+    objects_unreadable: int
+    """Objects that could not be inflated: the export may lack reports they hold (the team is told)."""
     url: str
     expires_at: datetime
 
 
-def collect_reports(machine_id: str, objects: ReportObjects) -> tuple[list[dict[str, Any]], int]:
-    """Every stored report of the machine (current versions), and how many objects were scanned."""
-    needle = f'"machine_id":"{canonical_guid(machine_id)}"'.encode()
-    line_with_needle = re.compile(rb"^.*" + re.escape(needle) + rb".*$", re.MULTILINE)
-    reports: list[dict[str, Any]] = []
-    scanned = 0
+@dataclass(frozen=True)
+class Collected:
+    reports: dict[str, list[dict[str, Any]]]
+    """Per canonical GUID, in the order asked, sorted by receipt."""
+    objects_scanned: int
+    objects_unreadable: int
+
+
+def collect(machine_ids: Sequence[str], objects: ReportObjects) -> Collected:
+    """Every stored report of these machines (current versions), in one pass over the objects."""
+    guids = list(dict.fromkeys(canonical_guid(m) for m in machine_ids))
+    needles = {guid: f'"machine_id":"{guid}"'.encode() for guid in guids}
+    lines = {g: re.compile(rb"^.*" + re.escape(n) + rb".*$", re.MULTILINE) for g, n in needles.items()}
+    reports: dict[str, list[dict[str, Any]]] = {guid: [] for guid in guids}
+    scanned = unreadable = 0
     for stored in objects.objects(REPORTS_PREFIX, None):
         scanned += 1
         if not stored.has_current:
@@ -52,11 +63,20 @@ def collect_reports(machine_id: str, objects: ReportObjects) -> tuple[list[dict[
             # Every member: an object Firehose appended to holds later reports after the first.
             data = inflate(objects.read(stored.key, stored.latest_version))
         except CorruptGzip:
+            unreadable += 1
             continue
-        if needle in data:
-            reports.extend(json.loads(line) for line in line_with_needle.findall(data))
-    reports.sort(key=lambda r: (str(r.get("received_at", "")), str(r.get("report_id", ""))))
-    return reports, scanned
+        for guid, needle in needles.items():
+            if needle in data:
+                reports[guid].extend(json.loads(line) for line in lines[guid].findall(data))
+    for found in reports.values():
+        found.sort(key=lambda r: (str(r.get("received_at", "")), str(r.get("report_id", ""))))
+    return Collected(reports, scanned, unreadable)
+
+
+def collect_reports(machine_id: str, objects: ReportObjects) -> tuple[list[dict[str, Any]], int]:
+    """Every stored report of one machine, and how many objects were scanned."""
+    collected = collect([machine_id], objects)
+    return collected.reports[canonical_guid(machine_id)], collected.objects_scanned
 
 
 def export_machines(
@@ -73,14 +93,12 @@ def export_machines(
     `reference` is the ticket it answers."""
     if not 1 <= link_hours <= MAX_LINK_HOURS:
         raise ValueError(f"a link lasts 1 to {MAX_LINK_HOURS} hours")
-    guids = [canonical_guid(m) for m in machine_ids]
-    machines: list[dict[str, Any]] = []
-    counts: dict[str, int] = {}
-    scanned = 0
-    for guid in guids:
-        reports, scanned = collect_reports(guid, objects)
-        machines.append({"machine_id": guid, "report_count": len(reports), "reports": reports})
-        counts[guid] = len(reports)
+    collected = collect(machine_ids, objects)
+    machines = [
+        {"machine_id": guid, "report_count": len(found), "reports": found}
+        for guid, found in collected.reports.items()
+    ]
+    counts = {guid: len(found) for guid, found in collected.reports.items()}
     key = f"{EXPORT_PREFIX}{uuid.UUID(approval_id)}.json"
     document = {
         "ticket": reference,
@@ -94,4 +112,11 @@ def export_machines(
     writer.put_json(key, json.dumps(document, indent=2, sort_keys=True).encode("utf-8"))
     seconds = link_hours * 3600
     url = writer.presigned_url(key, seconds)
-    return ExportResult(key, counts, scanned, url, now + timedelta(seconds=seconds))
+    return ExportResult(
+        key,
+        counts,
+        collected.objects_scanned,
+        collected.objects_unreadable,
+        url,
+        now + timedelta(seconds=seconds),
+    )

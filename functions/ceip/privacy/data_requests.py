@@ -51,6 +51,8 @@ class ExportedDocument:
     """Reports per GUID, in the order asked."""
     url: str
     expires_at: datetime
+    objects_unreadable: int = 0
+    """Report objects that could not be read: reports they hold are missing from the document."""
 
 
 class MachineExport(Protocol):
@@ -271,6 +273,7 @@ class TicketExport:
                 "machines": len(plan.guids),
                 "reports": sum(document.reports.values()),
                 "not_covered": plan.uncovered,
+                "objects_unreadable": document.objects_unreadable,
                 "link_expires_at": _iso(document.expires_at),
             },
         )
