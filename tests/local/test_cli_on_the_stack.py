@@ -132,3 +132,20 @@ def test_the_stack_is_found_from_a_folder_inside_the_checkout(
     # Then inside it reaches the stack, and outside the one line names --local-state
     assert inside.returncode == 0, inside.stderr
     assert outside.returncode == 1 and "--local-state" in outside.stderr and "Traceback" not in outside.stderr
+
+
+def test_deliver_with_a_failing_dmarc_verdict_files_an_unverified_ticket_and_sends_nothing(
+    local_stack: RunningStack, tmp_path: Path
+) -> None:
+    # Given a message whose From SES could not authenticate (DMARC FAIL)
+    eml = tmp_path / "forged.eml"
+    eml.write_bytes(mail(sender="ceo@example.org", subject="Delete my data", body="Please delete my data."))
+    before = len(sent_messages(local_stack))
+    # When it is delivered to the local stack with that verdict
+    ((filed,),) = [cli_json(local_stack, "deliver", str(eml), "--dmarc", "FAIL")["filed"]]
+    # Then it is a ticket that says unverified, and no mail went out
+    shown = cli_json(local_stack, "show", filed["ref"])
+    assert shown["sender_verified"] is False
+    assert len(sent_messages(local_stack)) == before
+    for state in ("withdraw", "close"):
+        local_stack.cli("privacy", "transition", filed["ref"], state, "--why", "test done")

@@ -369,6 +369,13 @@ def _privacy_intake(sub: Any) -> None:
     deliver.add_argument("file", help="the message, as an .eml file")
     deliver.add_argument("--spam", default="PASS", choices=VERDICTS, help="SES's spam verdict")
     deliver.add_argument("--virus", default="PASS", choices=VERDICTS, help="SES's virus verdict")
+    for check in ("spf", "dkim", "dmarc"):
+        deliver.add_argument(
+            f"--{check}",
+            default="PASS",
+            choices=VERDICTS,
+            help=f"SES's {check.upper()} verdict (FAIL: the sender is not authenticated, no automatic mail)",
+        )
     deliver.add_argument("--source", help="envelope sender (default: the Return-Path or From header)")
     _json(deliver)
 

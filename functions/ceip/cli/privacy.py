@@ -295,7 +295,8 @@ def run_deliver(args: argparse.Namespace) -> int:
     from ceip.cli.privacy_deliver import deliver  # noqa: PLC0415 - loads the Lambda handler: only here
 
     raw = read_user_file(args.file)
-    result = deliver(raw, spam=args.spam, virus=args.virus, source=args.source)
+    verdicts = {"spf": args.spf, "dkim": args.dkim, "dmarc": args.dmarc}
+    result = deliver(raw, spam=args.spam, virus=args.virus, source=args.source, authentication=verdicts)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0

@@ -48,9 +48,15 @@ def new_ses_message_id() -> str:
 
 
 def deliver(
-    raw: bytes, *, spam: str = "PASS", virus: str = "PASS", source: str | None = None
+    raw: bytes,
+    *,
+    spam: str = "PASS",
+    virus: str = "PASS",
+    source: str | None = None,
+    authentication: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Store `raw` as SES would and run the handler on it; returns the handler's result."""
+    """Store `raw` as SES would and run the handler on it; returns the handler's result. `authentication`
+    sets SES's spf, dkim and dmarc verdicts (PASS each by default)."""
     if not os.environ.get("AWS_ENDPOINT_URL"):
         raise SystemExit(
             "ceip: `privacy deliver` works against the local stack only (start it with `make run`)"
@@ -71,6 +77,7 @@ def deliver(
         spam=spam,
         virus=virus,
         source=source,
+        **(authentication or {}),
     )
     # The function's log lines and metrics go to stderr, so stdout stays the command's answer.
     handler = app.logger.registered_handler

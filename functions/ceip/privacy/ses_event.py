@@ -92,6 +92,9 @@ def receipt_event(
     spam: str = "PASS",
     virus: str = "PASS",
     source: str | None = None,
+    spf: str = "PASS",
+    dkim: str = "PASS",
+    dmarc: str = "PASS",
 ) -> dict[str, Any]:
     """The event SES's Lambda action sends for `raw`, in the documented shape (local delivery, tests)."""
     headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
@@ -134,9 +137,9 @@ def receipt_event(
                         "recipients": [recipient],
                         "spamVerdict": {"status": spam},
                         "virusVerdict": {"status": virus},
-                        "spfVerdict": {"status": "PASS"},
-                        "dkimVerdict": {"status": "PASS"},
-                        "dmarcVerdict": {"status": "PASS"},
+                        "spfVerdict": {"status": spf},
+                        "dkimVerdict": {"status": dkim},
+                        "dmarcVerdict": {"status": dmarc},
                         "action": {"type": "Lambda", "functionArn": function_arn, "invocationType": "Event"},
                     },
                 },
