@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from benchmarks.harness import Check, interleave, median, paired_ratio, seconds
 from benchmarks.render import Section, machine_line, markdown_table
+from benchmarks.workloads import mime_messages
 from ceip.privacy.mail import parse
 from ceip.privacy.mime_limits import Limits
 
@@ -41,26 +42,11 @@ def plain(size: int = SIZE) -> bytes:
 
 def parts(count: int, size: int) -> bytes:
     each = max(0, (size - 300) // count - 40)
-    part = b"--b\r\nContent-Type: text/plain\r\n\r\n" + _fill(each) + b"x\r\n"
-    return HEAD + b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n' + part * count + b"--b--\r\n"
+    return mime_messages.multipart(count, head=HEAD, body=_fill(each) + b"x")
 
 
 def nested(depth: int, size: int = SIZE) -> bytes:
-    raw = b"Content-Type: text/plain\r\n\r\n" + _fill(size - 2000)
-    for level in range(depth, 0, -1):
-        b = f"level{level}".encode()
-        raw = (
-            b'Content-Type: multipart/mixed; boundary="'
-            + b
-            + b'"\r\n\r\n--'
-            + b
-            + b"\r\n"
-            + raw
-            + b"--"
-            + b
-            + b"--\r\n"
-        )
-    return HEAD + raw
+    return mime_messages.nested(depth, head=HEAD, body=_fill(size - 2000))
 
 
 def html(size: int = SIZE) -> bytes:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from benchmarks.workloads import mime_messages
 from infra.local.gateway import LambdaContext
 
 from ceip.privacy import app
@@ -288,10 +289,8 @@ def many_parts(count: int) -> bytes:
     head = (
         b"From: jane.doe@example.net\r\nTo: privacy@example.com\r\nSubject: Please delete my data\r\n"
         b"Message-ID: <parts-1@mail.example.net>\r\nMIME-Version: 1.0\r\n"
-        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
     )
-    part = b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n"
-    return head + part * count + b"--b--\r\n"
+    return mime_messages.multipart(count, head=head)
 
 
 def test_a_50k_part_message_becomes_a_ticket_with_a_defect_well_inside_the_timeout(

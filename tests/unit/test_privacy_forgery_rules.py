@@ -7,6 +7,7 @@ import time
 from datetime import date
 
 import pytest
+from benchmarks.workloads import mime_messages
 
 from ceip.privacy import references
 from ceip.privacy.allowance import SENDER_CAP, TOTAL_CAP, Caps, MemoryAllowance, sender_digest
@@ -145,29 +146,15 @@ def test_references_in_subjects_of_both_formats_and_only_valid_ones() -> None:
 
 
 # ---------------------------------------------------------------- parsing limits
-def multipart(parts: int, boundary: bytes = b"b") -> bytes:
-    head = b"From: a@example.net\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
-    head += b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n\r\n'
-    body = b"".join(b"--" + boundary + b"\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(parts))
-    return head + body + b"--" + boundary + b"--\r\n"
+HEAD = b"From: a@example.net\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+
+
+def multipart(parts: int) -> bytes:
+    return mime_messages.multipart(parts, head=HEAD)
 
 
 def nested(depth: int) -> bytes:
-    raw = b"Content-Type: text/plain\r\n\r\ninnermost\r\n"
-    for level in range(depth, 0, -1):
-        b = f"level{level}".encode()
-        raw = (
-            b'Content-Type: multipart/mixed; boundary="'
-            + b
-            + b'"\r\n\r\n--'
-            + b
-            + b"\r\n"
-            + raw
-            + b"--"
-            + b
-            + b"--\r\n"
-        )
-    return b"From: a@example.net\r\nSubject: s\r\nMIME-Version: 1.0\r\n" + raw
+    return mime_messages.nested(depth, head=HEAD, body=b"innermost\r\n")
 
 
 def test_the_scan_counts_parts_and_depth_as_a_hand_count() -> None:
