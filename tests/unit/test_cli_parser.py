@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from ceip.cli import aws_calls, build_parser, main
 from ceip.cli.environment import find_state_file
 from ceip.cli.privacy_views import message_text
-from ceip.cli.tables import print_table, spreadsheet_safe, write_csv
+from ceip.cli.tables import print_table, write_csv
 from ceip.privacy import outbound, templates
 from ceip.privacy.ticket_table import TicketStoreUnavailable
 from ceip.privacy.tickets import Status
@@ -101,24 +101,6 @@ def test_the_state_file_is_found_from_any_folder_below_the_checkout(tmp_path: Pa
     assert find_state_file(tmp_path) == state
     assert find_state_file(deep) == state
     assert find_state_file(tmp_path.parent) is None
-
-
-@pytest.mark.parametrize(
-    ("cell", "shown"),
-    [
-        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
-        ("+1", "'+1"),
-        ("-2+3", "'-2+3"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tx", "'\tx"),
-        ("\rx", "'\rx"),
-        ("jane@example.net", "jane@example.net"),
-        ("", ""),
-        (3, 3),
-    ],
-)
-def test_csv_cells_that_a_spreadsheet_would_evaluate_get_an_apostrophe(cell: object, shown: object) -> None:
-    assert spreadsheet_safe(cell) == shown
 
 
 def test_csv_output_is_neutralised_and_quoted() -> None:
