@@ -34,6 +34,12 @@ def actions(ref: str) -> list[str]:
     return [e.action for e in DynamoTicketStore(TICKETS_TABLE).history(ref)]
 
 
+def approved(capsys: pytest.CaptureFixture[str], ref: str) -> None:
+    """The ticket's machine attached and its export approved by whoever acts now (ana, by default)."""
+    assert run(capsys, "attach", ref, GUID)[0] == 0
+    assert run(capsys, "approve-export", ref, "--why", "GUID shown on a screenshot")[0] == 0
+
+
 @pytest.fixture
 def question(privacy_aws: PrivacyAws, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     """A ticket without a GUID, with the data-subject side and an exports bucket beside it."""
@@ -83,8 +89,7 @@ def test_dry_runs_print_the_message_and_send_and_record_nothing(
     question: str, privacy_aws: PrivacyAws, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given an approved export and the history as it stands
-    run(capsys, "attach", question, GUID)
-    run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")
+    approved(capsys, question)
     before, sent_before = actions(question), len(privacy_aws.sent())
     # When the team previews a reply, an extension and the export
     code, reply, err = run(
@@ -254,8 +259,7 @@ def test_an_approval_goes_stale_and_follows_its_requester(
     question: str, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given an approval, and approvals that may be at most one hour old
-    run(capsys, "attach", question, GUID)
-    run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")
+    approved(capsys, question)
     act_as(monkeypatch, "ben")
     monkeypatch.setenv("EXPORT_APPROVAL_MAX_AGE_HOURS", "1")
     store = DynamoTicketStore(TICKETS_TABLE)
@@ -288,8 +292,7 @@ def test_revoke_export_deletes_the_document_and_records_it(
     question: str, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given an export sent under ana's approval by ben
-    run(capsys, "attach", question, GUID)
-    run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")
+    approved(capsys, question)
     act_as(monkeypatch, "ben")
     assert run(capsys, "export", question)[0] == 0
     assert len(exported_documents()) == 1
@@ -329,8 +332,7 @@ def test_an_export_over_an_unreadable_object_says_so_to_the_team(
     s3.put_object(
         Bucket=REPORTS_BUCKET, Key="reports/dt=2026-12-01/hr=00/b.ndjson.gz", Body=b"\x1f\x8b broken"
     )
-    run(capsys, "attach", question, GUID)
-    run(capsys, "approve-export", question, "--why", "GUID shown on a screenshot")
+    approved(capsys, question)
     # When another person sends the export
     act_as(monkeypatch, "ben")
     code, out, err = run(capsys, "export", question)
