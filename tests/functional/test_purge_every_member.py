@@ -8,7 +8,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from ceip.datasubject.export import collect_reports
+from ceip.datasubject.export import collect
 from ceip.datasubject.model import ErasureRequest, RequestStatus
 from ceip.datasubject.purge import Deadline, Purger
 from ceip.datasubject.purge_checkpoint import MemoryCheckpoint
@@ -97,9 +97,10 @@ def test_the_export_returns_the_machines_reports_from_every_member() -> None:
         }
     )
     # When its reports are collected
-    reports, scanned = collect_reports(ERASED.upper(), objects)
+    collected = collect([ERASED.upper()], objects)
+    (reports,) = collected.reports.values()
     # Then all three are there, in time order, and the other machine's are not
-    assert scanned == 2
+    assert (collected.objects_scanned, collected.objects_unreadable) == (2, 0)
     assert [r["n"] for r in reports] == [3, 4, 5]
     assert {r["machine_id"] for r in reports} == {ERASED}
     assert json.dumps(reports).count(OTHER) == 0

@@ -20,7 +20,7 @@ from ceip.cli.failures import Refused
 from ceip.cli.privacy import actor, guarded, print_draft, service
 from ceip.cli.tables import print_table
 from ceip.datasubject.erasure import ErasureDesk
-from ceip.datasubject.export import collect_reports, export_machines
+from ceip.datasubject.export import collect, export_machines
 from ceip.datasubject.model import ErasureRequest, iso
 from ceip.datasubject.purge import Deadline
 from ceip.datasubject.settings import DataSubjectSettings
@@ -93,8 +93,8 @@ class S3MachineExport:
             result.key, result.reports, result.url, result.expires_at, result.objects_unreadable
         )
 
-    def count(self, guid: str) -> int:
-        return len(collect_reports(guid, self.objects)[0])
+    def counts(self, guids: Sequence[str]) -> dict[str, int]:
+        return {guid: len(found) for guid, found in collect(guids, self.objects).reports.items()}
 
     def revoke(self, export_key: str) -> bool:
         return self.writer.delete(export_key)
@@ -206,7 +206,7 @@ def run_export(args: argparse.Namespace) -> int:
     if args.dry_run:
         return print_draft(export.draft(args.ref, actor=acting))
     sent = export.send(args.ref, actor=acting)
-    ref = export.tickets.get(args.ref).ref
+    ref = sent.plan.ref
     reports = sum(sent.document.reports.values())
     print(
         f"{ref}: {reports} report(s) of {len(sent.plan.guids)} machine(s) exported and the link sent "
@@ -227,8 +227,8 @@ def run_export(args: argparse.Namespace) -> int:
 def run_revoke_export(args: argparse.Namespace) -> int:
     acting = actor(args)
     export = ticket_export(acting)
-    deleted = export.revoke(args.ref, actor=acting, why=args.why)
-    print(f"{export.tickets.get(args.ref).ref}: approvals revoked, {deleted} export document(s) deleted")
+    revoked = export.revoke(args.ref, actor=acting, why=args.why)
+    print(f"{revoked.ref}: approvals revoked, {revoked.documents_deleted} export document(s) deleted")
     return 0
 
 

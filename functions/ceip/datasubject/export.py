@@ -73,12 +73,6 @@ def collect(machine_ids: Sequence[str], objects: ReportObjects) -> Collected:
     return Collected(reports, scanned, unreadable)
 
 
-def collect_reports(machine_id: str, objects: ReportObjects) -> tuple[list[dict[str, Any]], int]:
-    """Every stored report of one machine, and how many objects were scanned."""
-    collected = collect([machine_id], objects)
-    return collected.reports[canonical_guid(machine_id)], collected.objects_scanned
-
-
 def export_machines(
     machine_ids: Sequence[str],
     *,

@@ -59,8 +59,8 @@ class MachineExport(Protocol):
     def export(self, guids: Sequence[str], *, reference: str, approval_id: str) -> ExportedDocument:
         """Write every report of these machines as one document and return a link to it."""
 
-    def count(self, guid: str) -> int:
-        """How many reports an export would hold now (reads only)."""
+    def counts(self, guids: Sequence[str]) -> dict[str, int]:
+        """How many reports an export of these machines would hold now, per GUID (reads only)."""
 
     def revoke(self, export_key: str) -> bool:
         """Delete an export document (its link then answers 404); False when it was gone already."""
@@ -166,6 +166,7 @@ def _filed_ids(history: Sequence[HistoryEntry]) -> list[str]:
 
 @dataclass(frozen=True)
 class ExportPlan:
+    ref: str
     approval: ExportApproval
     guids: tuple[str, ...]
     """The GUIDs both on the ticket and covered by the approval: all an export sends."""
@@ -177,6 +178,12 @@ class ExportPlan:
 class ExportSent:
     plan: ExportPlan
     document: ExportedDocument
+
+
+@dataclass(frozen=True)
+class Revoked:
+    ref: str
+    documents_deleted: int
 
 
 @dataclass(frozen=True)
@@ -238,22 +245,19 @@ class TicketExport:
             raise RequestRefused(
                 f"{ticket.ref}: none of the GUIDs the approval covers is on the ticket now; approve again"
             )
-        return ExportPlan(approval, guids, uncovered=len(on_ticket - set(approval.guids)))
+        return ExportPlan(ticket.ref, approval, guids, uncovered=len(on_ticket - set(approval.guids)))
 
     def send(self, ref: str, *, actor: str) -> ExportSent:
         """Export the machines one live approval covers, as one document, mail the requester its link
         and mark the approval used. GUIDs the approval does not cover are not exported."""
         plan = self.plan(ref, actor=actor)
-        ticket = self.tickets.get(ref)
-        document = self.machines.export(
-            plan.guids, reference=ticket.ref, approval_id=plan.approval.approval_id
-        )
+        document = self.machines.export(plan.guids, reference=plan.ref, approval_id=plan.approval.approval_id)
         text = templates.export_text(
             [(guid, document.reports.get(guid, 0)) for guid in plan.guids],
             document.url,
             self.rules.link_hours,
         )
-        self.tickets.reply(ticket.ref, templates.Kind.ANSWER, text, actor=actor)
+        self.tickets.reply(plan.ref, templates.Kind.ANSWER, text, actor=actor)
         now = self.tickets.clock()
 
         used = {
@@ -263,7 +267,7 @@ class TicketExport:
             "link_expires_at": document.expires_at,
         }
         self.tickets.change_approvals(
-            ticket.ref,
+            plan.ref,
             lambda current: _updated(current, {plan.approval.approval_id}, used),
             actor=actor,
             action=EXPORT_SENT,
@@ -283,13 +287,14 @@ class TicketExport:
         """The answer `send` would e-mail, with today's report counts and a placeholder for the link;
         writes, sends and records nothing."""
         plan = self.plan(ref, actor=actor)
-        machines = [(guid, self.machines.count(guid)) for guid in plan.guids]
+        counts = self.machines.counts(plan.guids)
+        machines = [(guid, counts.get(guid, 0)) for guid in plan.guids]
         text = templates.export_text(machines, EXPORT_LINK_PLACEHOLDER, self.rules.link_hours)
-        return self.tickets.draft_reply(self.tickets.get(ref).ref, templates.Kind.ANSWER, text, actor=actor)
+        return self.tickets.draft_reply(plan.ref, templates.Kind.ANSWER, text, actor=actor)
 
-    def revoke(self, ref: str, *, actor: str, why: str) -> int:
+    def revoke(self, ref: str, *, actor: str, why: str) -> Revoked:
         """Delete every export document sent under the ticket's approvals and revoke the approvals that
-        stand; returns the documents deleted. RequestRefused when there is nothing to revoke."""
+        stand. RequestRefused when there is nothing to revoke."""
         ticket = self.tickets.get(ref)
         now = self.tickets.clock()
         targets = [
@@ -308,7 +313,7 @@ class TicketExport:
             why=why,
             details={"approvals": len(ids), "exports_deleted": deleted},
         )
-        return deleted
+        return Revoked(ticket.ref, deleted)
 
     def _why_not(self, ticket: Ticket, live: list[ExportApproval]) -> str:
         if live:
